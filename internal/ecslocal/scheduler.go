@@ -1,0 +1,377 @@
+package ecslocal
+
+import (
+	"container/heap"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+)
+
+// The kinds of queued scheduler events.
+const (
+	evTaskStarted = iota // a PENDING task reaches RUNNING, or crashes on start
+	evTaskCrashed        // a RUNNING task's essential container exits (crash-after)
+	evTaskStopped        // a stopping task reaches STOPPED
+	evLaunch             // the service may launch tasks again after a failure backoff
+)
+
+const (
+	reasonEssentialExited = "Essential container in task exited"
+	stopCodeEssential     = "EssentialContainerExited"
+	stopCodeScheduler     = "ServiceSchedulerInitiated"
+
+	// A service whose tasks keep failing is throttled as ECS throttles task launches: after
+	// failuresBeforeBackoff consecutive failures the relaunch waits, doubling up to maxBackoff.
+	failuresBeforeBackoff = 10
+	firstBackoff          = 10 * time.Millisecond
+	maxBackoff            = 15 * time.Minute
+)
+
+type qEvent struct {
+	at   time.Time
+	seq  int64
+	kind int
+	task *task
+	gen  int
+	svc  *service
+	c    *cluster
+}
+
+// eventQueue is a min-heap of scheduler events by due time, then by insertion order.
+type eventQueue []*qEvent
+
+func (q eventQueue) Len() int { return len(q) }
+func (q eventQueue) Less(i, j int) bool {
+	if !q[i].at.Equal(q[j].at) {
+		return q[i].at.Before(q[j].at)
+	}
+	return q[i].seq < q[j].seq
+}
+func (q eventQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+func (q *eventQueue) Push(x any)   { *q = append(*q, x.(*qEvent)) }
+func (q *eventQueue) Pop() any {
+	old := *q
+	e := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return e
+}
+
+func (s *Server) schedule(e *qEvent) {
+	e.seq = s.nextSeq()
+	heap.Push(&s.queue, e)
+}
+
+// advanceLocked applies every scheduler event due at or before now, in time order, and lets each
+// affected service react at the instant of the event.
+func (s *Server) advanceLocked(now time.Time) {
+	for len(s.queue) > 0 && !s.queue[0].at.After(now) {
+		e := heap.Pop(&s.queue).(*qEvent)
+		switch e.kind {
+		case evLaunch:
+			e.svc.launchPending = false
+		default:
+			if e.task.gen != e.gen {
+				continue // superseded: the task was stopped or rescheduled since
+			}
+			s.applyTaskEvent(e)
+		}
+		s.reconcileLocked(e.c, e.svc, e.at)
+	}
+}
+
+func (s *Server) applyTaskEvent(e *qEvent) {
+	t, svc, at := e.task, e.svc, e.at
+	switch e.kind {
+	case evTaskStarted:
+		if behaviorOf(t.taskDef).crashOnStart {
+			s.failTask(t, at)
+			return
+		}
+		t.lastStatus = "RUNNING"
+		t.startedAt = at
+		svc.consecutiveFail = 0
+		if !t.dep.everRunning {
+			// ECS stops counting failed tasks once a deployment has a running task.
+			t.dep.everRunning = true
+			t.dep.failedTasks = 0
+		}
+		if d := behaviorOf(t.taskDef).crashAfter; d > 0 {
+			t.gen++
+			s.schedule(&qEvent{at: at.Add(d), kind: evTaskCrashed, task: t, gen: t.gen, svc: svc, c: e.c})
+		}
+	case evTaskCrashed:
+		s.failTask(t, at)
+	case evTaskStopped:
+		t.lastStatus = "STOPPED"
+		t.stoppedAt = at
+		t.gen++
+	}
+}
+
+// failTask stops a task whose essential container exited, counts the failure against its
+// deployment and backs off further launches of the service.
+func (s *Server) failTask(t *task, at time.Time) {
+	svc := t.svc
+	t.lastStatus, t.desiredStatus = "STOPPED", "STOPPED"
+	t.stoppingAt, t.stoppedAt = at, at
+	t.stoppedReason, t.stopCode = reasonEssentialExited, stopCodeEssential
+	t.failed = true
+	t.gen++
+	if !t.dep.everRunning {
+		t.dep.failedTasks++
+	}
+	svc.steady = false
+	svc.consecutiveFail++
+	if svc.consecutiveFail == failuresBeforeBackoff {
+		s.addEvent(svc, at, fmt.Sprintf("(service %s) is unable to consistently start tasks successfully. For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.", svc.name))
+	}
+	if n := svc.consecutiveFail - failuresBeforeBackoff; n >= 0 {
+		backoff := maxBackoff
+		if n < 20 {
+			backoff = min(maxBackoff, firstBackoff<<n)
+		}
+		svc.nextLaunch = at.Add(backoff)
+	}
+	d := t.dep
+	if cb, ok := svc.deploymentConfig["deploymentCircuitBreaker"].(map[string]any); ok && cb["enable"] == true &&
+		d.rollout == "IN_PROGRESS" && d.failedTasks >= circuitBreakerThreshold(d.desired) {
+		d.rollout = "FAILED"
+		d.rolloutWhy = "ECS deployment circuit breaker: tasks failed to start."
+		s.addEvent(svc, at, fmt.Sprintf("(service %s) (deployment %s) deployment failed: tasks failed to start.", svc.name, d.id))
+	}
+}
+
+// circuitBreakerThreshold is ECS's deployment circuit breaker rule:
+// min(max(ceil(desired / 2), 3), 200).
+func circuitBreakerThreshold(desired int) int {
+	return min(max((desired+1)/2, 3), 200)
+}
+
+// behaviorOf parses a task definition's ecslocal.behavior label; RegisterTaskDefinition has
+// already rejected labels that do not parse.
+func behaviorOf(td *taskDefinition) behavior {
+	b, _ := parseBehavior(td.containers)
+	return b
+}
+
+// reconcileLocked is the service scheduler: at time t it launches or stops tasks so that the
+// PRIMARY deployment converges to the desired count, drains older deployments as the new one
+// comes up, emits events, and records the service's counts on the timeline.
+func (s *Server) reconcileLocked(c *cluster, svc *service, t time.Time) {
+	primary := svc.deployments[0]
+	primary.desired = svc.desired
+	var live []*task // primary tasks that should be running
+	for _, tk := range svc.tasks {
+		if tk.dep == primary && tk.desiredStatus == "RUNNING" {
+			live = append(live, tk)
+		}
+	}
+	switch need := svc.desired - len(live); {
+	case need > 0 && primary.rollout != "FAILED":
+		if t.Before(svc.nextLaunch) {
+			if !svc.launchPending {
+				svc.launchPending = true
+				s.schedule(&qEvent{at: svc.nextLaunch, kind: evLaunch, svc: svc, c: c})
+			}
+			break
+		}
+		s.launch(c, svc, primary, need, t)
+	case need < 0:
+		s.stopTasks(svc, pickToStop(live, -need), t)
+	}
+
+	// Older deployments keep only as many tasks as the primary still lacks running.
+	primaryRunning, _ := primary.counts(svc)
+	allowed := max(0, svc.desired-primaryRunning)
+	kept := svc.deployments[:1]
+	for _, d := range svc.deployments[1:] {
+		var alive, notStopped []*task
+		for _, tk := range svc.tasks {
+			if tk.dep == d && tk.lastStatus != "STOPPED" {
+				notStopped = append(notStopped, tk)
+				if tk.desiredStatus == "RUNNING" {
+					alive = append(alive, tk)
+				}
+			}
+		}
+		if len(alive) > allowed {
+			s.stopTasks(svc, pickToStop(alive, len(alive)-allowed), t)
+			alive = alive[:allowed]
+		}
+		allowed -= len(alive)
+		d.desired = len(alive)
+		if len(notStopped) > 0 {
+			kept = append(kept, d)
+		}
+	}
+	svc.deployments = kept
+
+	s.trimStopped(svc)
+	running, pending := svc.counts()
+	stopping := false
+	for _, tk := range svc.tasks {
+		if tk.desiredStatus == "STOPPED" && tk.lastStatus != "STOPPED" {
+			stopping = true
+		}
+	}
+	if svc.status == "DRAINING" && running == 0 && pending == 0 {
+		svc.status = "INACTIVE"
+	}
+	if svc.status == "ACTIVE" && len(svc.deployments) == 1 && running == svc.desired && pending == 0 && !stopping {
+		if !svc.steady {
+			svc.steady = true
+			if primary.rollout == "IN_PROGRESS" {
+				primary.rollout = "COMPLETED"
+				primary.rolloutWhy = fmt.Sprintf("ECS deployment %s completed.", primary.id)
+				s.addEvent(svc, t, fmt.Sprintf("(service %s) (deployment %s) deployment completed.", svc.name, primary.id))
+			}
+			s.addEvent(svc, t, fmt.Sprintf("(service %s) has reached a steady state.", svc.name))
+		}
+	} else {
+		svc.steady = false
+	}
+	s.record(c, svc, t, running, pending)
+}
+
+// pickToStop chooses n tasks to stop: pending ones first, then the newest running ones.
+func pickToStop(tasks []*task, n int) []*task {
+	var out []*task
+	for i := len(tasks) - 1; i >= 0 && len(out) < n; i-- {
+		if tasks[i].lastStatus == "PENDING" {
+			out = append(out, tasks[i])
+		}
+	}
+	for i := len(tasks) - 1; i >= 0 && len(out) < n; i-- {
+		if tasks[i].lastStatus != "PENDING" {
+			out = append(out, tasks[i])
+		}
+	}
+	return out
+}
+
+func (s *Server) launch(c *cluster, svc *service, d *deployment, n int, t time.Time) {
+	started := make([]*task, 0, n)
+	for range n {
+		id := randomHex(16)
+		tk := &task{
+			arn: fmt.Sprintf("arn:aws:ecs:%s:%s:task/%s/%s", arnRegion(c.arn), s.opts.AccountID, c.name, id),
+			id:  id, svc: svc, dep: d, taskDef: d.taskDef,
+			lastStatus: "PENDING", desiredStatus: "RUNNING", createdAt: t,
+		}
+		svc.tasks = append(svc.tasks, tk)
+		due := t.Add(s.opts.StartDelay + behaviorOf(d.taskDef).slowStart)
+		s.schedule(&qEvent{at: due, kind: evTaskStarted, task: tk, gen: tk.gen, svc: svc, c: c})
+		started = append(started, tk)
+	}
+	svc.steady = false
+	s.addEvent(svc, t, fmt.Sprintf("(service %s) has started %d tasks: %s.", svc.name, n, fmtTaskList(started)))
+}
+
+func (s *Server) stopTasks(svc *service, tasks []*task, t time.Time) {
+	if len(tasks) == 0 {
+		return
+	}
+	for _, tk := range tasks {
+		tk.desiredStatus = "STOPPED"
+		tk.stoppingAt = t
+		tk.stoppedReason = fmt.Sprintf("Scaling activity initiated by (deployment %s)", tk.dep.id)
+		tk.stopCode = stopCodeScheduler
+		tk.gen++
+		if tk.lastStatus == "PENDING" {
+			// A task that never started has nothing to drain.
+			tk.lastStatus = "STOPPED"
+			tk.stoppedAt = t
+			continue
+		}
+		s.schedule(&qEvent{at: t.Add(s.opts.StopDelay), kind: evTaskStopped, task: tk, gen: tk.gen, svc: svc, c: s.clusterOf(svc)})
+	}
+	svc.steady = false
+	s.addEvent(svc, t, fmt.Sprintf("(service %s) has stopped %d running tasks: %s.", svc.name, len(tasks), fmtTaskList(tasks)))
+}
+
+func (s *Server) clusterOf(svc *service) *cluster {
+	for _, c := range s.clusters {
+		if c.arn == svc.clusterArn {
+			return c
+		}
+	}
+	return nil
+}
+
+// trimStopped forgets the oldest stopped tasks beyond maxStoppedKept, as ECS forgets stopped
+// tasks after about an hour.
+func (s *Server) trimStopped(svc *service) {
+	stopped := 0
+	for _, tk := range svc.tasks {
+		if tk.lastStatus == "STOPPED" {
+			stopped++
+		}
+	}
+	if stopped <= maxStoppedKept {
+		return
+	}
+	drop := stopped - maxStoppedKept
+	kept := svc.tasks[:0]
+	for _, tk := range svc.tasks {
+		if tk.lastStatus == "STOPPED" && drop > 0 {
+			drop--
+			continue
+		}
+		kept = append(kept, tk)
+	}
+	svc.tasks = kept
+}
+
+func (s *Server) addEvent(svc *service, t time.Time, msg string) {
+	e := event{id: randomUUID(), createdAt: t, message: msg}
+	svc.events = append([]event{e}, svc.events...)
+	if len(svc.events) > maxEvents {
+		svc.events = svc.events[:maxEvents]
+	}
+}
+
+// record appends a timeline entry when the service's counts or status changed.
+func (s *Server) record(c *cluster, svc *service, t time.Time, running, pending int) {
+	snap := countSnapshot{desired: svc.desired, running: running, pending: pending, status: svc.status}
+	if snap == svc.lastRecorded && len(s.timeline) > 0 {
+		return
+	}
+	svc.lastRecorded = snap
+	s.timeline = append(s.timeline, TimelineEntry{
+		Time: t, Cluster: c.name, Service: svc.name, Status: svc.status,
+		Desired: svc.desired, Running: running, Pending: pending,
+	})
+}
+
+func (s *Server) newDeployment(t time.Time, td *taskDefinition, desired int) *deployment {
+	n, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
+	id := fmt.Sprintf("ecs-svc/%019d", n.Int64()+1e18)
+	return &deployment{
+		id: id, status: "PRIMARY", taskDef: td, desired: desired, createdAt: t, updatedAt: t,
+		rollout: "IN_PROGRESS", rolloutWhy: fmt.Sprintf("ECS deployment %s in progress.", id),
+	}
+}
+
+func arnRegion(arn string) string {
+	// arn:aws:ecs:<region>:<account>:...
+	if parts := strings.Split(arn, ":"); len(parts) > 3 {
+		return parts[3]
+	}
+	return defaultRegion
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func newRequestID() string { return randomUUID() }
+
+func randomUUID() string {
+	h := randomHex(16)
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}

@@ -1,0 +1,271 @@
+// Package ecslocal emulates the Amazon ECS and Application Auto Scaling control planes on the
+// real AWS JSON 1.1 wire protocol, so that the provider, its engine and its tests can run without
+// an AWS account. It is a test double at the wire: every client talks to it through the real
+// aws-sdk-go-v2 clients (or the AWS CLI) with a custom endpoint.
+//
+// Tasks are simulated lazily: every request (and every control call) first advances the world to
+// the clock's current time, applying each task transition at the instant it was due. Timestamps
+// in responses and in the timeline are therefore the due times, not the times they were observed.
+package ecslocal
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+)
+
+const (
+	svcECS         = "ecs"
+	svcAutoScaling = "application-autoscaling"
+
+	ecsTargetPrefix = "AmazonEC2ContainerServiceV20141113."
+	aasTargetPrefix = "AnyScaleFrontendService."
+
+	// ControlPrefix is the URL path under which the control API lives. AWS operations are all
+	// POST / with an X-Amz-Target header, so no AWS request can reach a path under it.
+	ControlPrefix = "/_ecslocal/"
+
+	defaultRegion  = "us-east-1"
+	defaultAccount = "000000000000"
+	maxEvents      = 100
+	maxStoppedKept = 100
+)
+
+// Options configure a new Server. The zero value is usable: tasks start and stop at once,
+// throttling is off and every action is allowed.
+type Options struct {
+	// Clock defaults to the real clock.
+	Clock Clock
+	// StartDelay is how long a task stays PENDING before it is RUNNING.
+	StartDelay time.Duration
+	// StopDelay is how long a task keeps running after the scheduler decides to stop it.
+	StopDelay time.Duration
+	// Throttling turns on ECS's per-operation token buckets.
+	Throttling bool
+	// AllowedActions, when non-nil, is the IAM allow-list ("ecs:CreateService",
+	// "application-autoscaling:RegisterScalableTarget"); any other action is denied.
+	AllowedActions []string
+	// Region and AccountID appear in ARNs. They default to us-east-1 and 000000000000; a
+	// request signed for another region gets ARNs of that region.
+	Region    string
+	AccountID string
+	// Logger, when set, receives one line per call.
+	Logger *log.Logger
+}
+
+// Server is an in-memory ECS and Application Auto Scaling endpoint. It implements http.Handler,
+// and its exported methods are the Go control surface (the same as the HTTP control API).
+type Server struct {
+	mu       sync.Mutex
+	clock    Clock
+	opts     Options
+	allowed  map[string]bool
+	clusters map[string]*cluster // by name
+	taskDefs map[string][]*taskDefinition
+	targets  map[string]*scalableTarget // by resource ID
+	policies map[string]*scalingPolicy  // by resource ID + "/" + policy name
+	queue    eventQueue
+	buckets  map[string]*bucket
+	faults   []*Fault
+	calls    []Call
+	timeline []TimelineEntry
+	seq      int64
+}
+
+// New returns a Server ready to serve requests.
+func New(opts Options) *Server {
+	if opts.Clock == nil {
+		opts.Clock = realClock{}
+	}
+	if opts.Region == "" {
+		opts.Region = defaultRegion
+	}
+	if opts.AccountID == "" {
+		opts.AccountID = defaultAccount
+	}
+	s := &Server{clock: opts.Clock, opts: opts}
+	s.resetLocked()
+	s.setAllowedLocked(opts.AllowedActions)
+	return s
+}
+
+func (s *Server) resetLocked() {
+	s.clusters = map[string]*cluster{}
+	s.taskDefs = map[string][]*taskDefinition{}
+	s.targets = map[string]*scalableTarget{}
+	s.policies = map[string]*scalingPolicy{}
+	s.queue = eventQueue{}
+	s.buckets = map[string]*bucket{}
+	s.faults = nil
+	s.calls = nil
+	s.timeline = nil
+}
+
+// handler is one AWS operation: it decodes its own input from body and returns the output.
+type handler func(s *Server, rc *reqCtx, body []byte) (any, *apiError)
+
+// reqCtx carries what a handler needs besides the body: the time of the call and the region the
+// request was signed for.
+type reqCtx struct {
+	now    time.Time
+	region string
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, ControlPrefix) {
+		s.serveControl(w, r)
+		return
+	}
+	target := r.Header.Get("X-Amz-Target")
+	service, op, h := lookupOperation(target)
+	if h == nil {
+		svc := svcECS
+		if strings.HasPrefix(target, aasTargetPrefix) {
+			svc = svcAutoScaling
+		}
+		writeError(w, svc, errf(codeUnknownOperation, "Unknown operation %s", target))
+		return
+	}
+	if r.Method != http.MethodPost {
+		writeError(w, service, &apiError{Status: http.StatusMethodNotAllowed, Code: codeSerialization, Message: "only POST is supported"})
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 10<<20))
+	if err != nil {
+		writeError(w, service, errf(codeSerialization, "reading request body: %v", err))
+		return
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		body = []byte("{}")
+	}
+
+	start := time.Now()
+	s.mu.Lock()
+	now := s.clock.Now()
+	s.advanceLocked(now)
+	rc := &reqCtx{now: now, region: s.regionOf(r)}
+	call := Call{Seq: s.nextSeq(), Time: now, Service: service, Operation: op, Resource: resourceOf(body), Write: isWrite(op)}
+	out, aerr := s.gateLocked(service, op, now)
+	if aerr == nil {
+		out, aerr = h(s, rc, body)
+	}
+	if aerr != nil {
+		call.ErrorCode = aerr.Code
+	}
+	s.calls = append(s.calls, call)
+	s.mu.Unlock()
+
+	if aerr != nil {
+		writeError(w, service, aerr)
+	} else {
+		writeJSON(w, out)
+	}
+	if s.opts.Logger != nil {
+		status := "ok"
+		if aerr != nil {
+			status = aerr.Code
+		}
+		s.opts.Logger.Printf("%s:%s %s %s %s", service, op, call.Resource, status, time.Since(start).Round(time.Microsecond))
+	}
+}
+
+// gateLocked applies, in the order AWS does, IAM authorization, throttling and then any
+// injected fault.
+func (s *Server) gateLocked(service, op string, now time.Time) (any, *apiError) {
+	action := service + ":" + op
+	if s.allowed != nil && !s.allowed[action] {
+		return nil, errf(codeAccessDenied, "User: arn:aws:iam::%s:user/ecslocal is not authorized to perform: %s because no identity-based policy allows the %s action", s.opts.AccountID, action, action)
+	}
+	if s.opts.Throttling && !s.takeToken(service, op, now) {
+		return nil, errf(codeThrottling, "Rate exceeded")
+	}
+	if f := s.matchFault(service, op); f != nil {
+		return nil, f
+	}
+	return nil, nil
+}
+
+var credentialScope = regexp.MustCompile(`Credential=[^/]+/\d{8}/([a-z0-9-]+)/`)
+
+// regionOf reads the region from the request's SigV4 credential scope, so ARNs carry the region
+// the client is configured for.
+func (s *Server) regionOf(r *http.Request) string {
+	if m := credentialScope.FindStringSubmatch(r.Header.Get("Authorization")); m != nil {
+		return m[1]
+	}
+	return s.opts.Region
+}
+
+func (s *Server) nextSeq() int64 {
+	s.seq++
+	return s.seq
+}
+
+// resourceOf names what a call is about, for the call log: the service, task definition,
+// cluster or Application Auto Scaling resource ID in the request.
+func resourceOf(body []byte) string {
+	var m map[string]any
+	if json.Unmarshal(body, &m) != nil {
+		return ""
+	}
+	for _, k := range []string{"service", "serviceName", "resourceArn", "ResourceId", "taskDefinition", "family"} {
+		if v, ok := m[k].(string); ok {
+			return v
+		}
+	}
+	for _, k := range []string{"services", "ResourceIds", "clusters"} {
+		if v, ok := m[k].([]any); ok {
+			parts := make([]string, 0, len(v))
+			for _, p := range v {
+				parts = append(parts, fmt.Sprint(p))
+			}
+			return strings.Join(parts, ",")
+		}
+	}
+	if v, ok := m["cluster"].(string); ok {
+		return v
+	}
+	if v, ok := m["clusterName"].(string); ok {
+		return v
+	}
+	return ""
+}
+
+// isWrite tells whether an operation changes anything.
+func isWrite(op string) bool {
+	for _, p := range []string{"Create", "Update", "Delete", "Register", "Deregister", "Put", "Tag", "Untag"} {
+		if strings.HasPrefix(op, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func lookupOperation(target string) (service, op string, h handler) {
+	switch {
+	case strings.HasPrefix(target, ecsTargetPrefix):
+		op = strings.TrimPrefix(target, ecsTargetPrefix)
+		return svcECS, op, ecsOps[op]
+	case strings.HasPrefix(target, aasTargetPrefix):
+		op = strings.TrimPrefix(target, aasTargetPrefix)
+		return svcAutoScaling, op, aasOps[op]
+	}
+	return "", "", nil
+}
+
+// decode unmarshals a request body into v, turning JSON errors into a SerializationException.
+func decode(body []byte, v any) *apiError {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(v); err != nil {
+		return errf(codeSerialization, "Unable to parse request body: %v", err)
+	}
+	return nil
+}
