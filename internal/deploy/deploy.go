@@ -1,0 +1,394 @@
+package deploy
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+)
+
+// DefaultSteadyStateTimeout bounds each wait when the configuration sets none.
+const DefaultSteadyStateTimeout = 10 * time.Minute
+
+// rollbackSlack is the time a rollback step may take beyond its wait, for its API calls.
+const rollbackSlack = time.Minute
+
+// run is one engine operation in progress.
+type run struct {
+	e       *Engine
+	cfg     Config
+	cluster string // cluster name
+	wt      *waiter
+	res     *Result
+	desired map[string]int      // desired counts the engine set or saw, by service
+	seen    map[string]types.Service // the latest view of each service
+}
+
+func (e *Engine) newRun(cfg Config, cluster string) *run {
+	if cfg.SteadyStateTimeout <= 0 {
+		cfg.SteadyStateTimeout = DefaultSteadyStateTimeout
+	}
+	return &run{
+		e: e, cfg: cfg, cluster: cluster, wt: newWaiter(e, cluster), res: &Result{},
+		desired: map[string]int{}, seen: map[string]types.Service{},
+	}
+}
+
+func (r *run) step(ctx context.Context, msg string, fields map[string]any) {
+	r.res.Steps = append(r.res.Steps, Step{At: r.e.clock().Now(), Message: msg})
+	if fields == nil {
+		fields = map[string]any{}
+	}
+	fields["cluster"] = r.cluster
+	r.e.log().Info(ctx, msg, fields)
+}
+
+func (r *run) warn(ctx context.Context, msg string) {
+	r.res.Warnings = append(r.res.Warnings, msg)
+	r.e.log().Warn(ctx, msg, map[string]any{"cluster": r.cluster})
+}
+
+// scale sets a service's desired count, skipping the call when it is already there.
+func (r *run) scale(ctx context.Context, service string, n int) error {
+	if cur, ok := r.desired[service]; ok && cur == n {
+		return nil
+	}
+	out, err := r.e.ECS.UpdateService(ctx, &ecs.UpdateServiceInput{
+		Cluster: aws.String(r.cluster), Service: aws.String(service), DesiredCount: aws.Int32(int32(n)),
+	})
+	if err != nil {
+		return fmt.Errorf("scaling ECS service %s to %d: %w", service, n, err)
+	}
+	r.desired[service] = n
+	r.seen[service] = *out.Service
+	return nil
+}
+
+// waitFor waits for goals and remembers what it saw.
+func (r *run) waitFor(ctx context.Context, kind string, goals []goal, w *watch) error {
+	found, err := r.wt.wait(ctx, kind, goals, w, r.cfg.SteadyStateTimeout)
+	for name, svc := range found {
+		r.seen[name] = svc
+	}
+	return err
+}
+
+// preflight checks the cluster and the task definition before anything is touched, and
+// returns the cluster name and the task definition's ARN.
+func (e *Engine) preflight(ctx context.Context, cfg Config, st State) (string, string, error) {
+	cl, err := e.ECS.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: []string{cfg.Cluster}})
+	if err != nil {
+		return "", "", fmt.Errorf("describing ECS cluster %s: %w", cfg.Cluster, err)
+	}
+	if len(cl.Clusters) == 0 || aws.ToString(cl.Clusters[0].Status) != "ACTIVE" {
+		return "", "", &InputError{Field: "cluster", Message: fmt.Sprintf("ECS cluster %q does not exist or is not ACTIVE", cfg.Cluster)}
+	}
+	cluster := aws.ToString(cl.Clusters[0].ClusterName)
+	td, err := e.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(cfg.TaskDefinition)})
+	if err != nil {
+		var ce *types.ClientException
+		if errors.As(err, &ce) {
+			return "", "", &InputError{Field: "task_definition", Message: fmt.Sprintf("task definition %q does not exist", cfg.TaskDefinition), Err: err}
+		}
+		return "", "", fmt.Errorf("describing task definition %s: %w", cfg.TaskDefinition, err)
+	}
+	if td.TaskDefinition.Status != types.TaskDefinitionStatusActive {
+		return "", "", &InputError{Field: "task_definition", Message: fmt.Sprintf("task definition %q is %s; only an ACTIVE task definition can be deployed", cfg.TaskDefinition, td.TaskDefinition.Status)}
+	}
+	arn := aws.ToString(td.TaskDefinition.TaskDefinitionArn)
+	if st.Current != nil && st.Current.TaskDefinition != "" {
+		if was, now := Family(st.Current.TaskDefinition), aws.ToString(td.TaskDefinition.Family); was != now {
+			return "", "", &InputError{Field: "task_definition", Message: fmt.Sprintf("task definition %q is of family %q, but this deployment runs family %q; a different family needs a new resource", cfg.TaskDefinition, now, was)}
+		}
+	}
+	return cluster, arn, nil
+}
+
+// Family returns the family of "family", "family:revision" or a task definition ARN.
+func Family(td string) string {
+	td = td[strings.LastIndex(td, "/")+1:]
+	family, _, _ := strings.Cut(td, ":")
+	return family
+}
+
+// FamilyRevision returns "family:revision" of a task definition ARN or "family:revision", and
+// the input unchanged when it has no revision.
+func FamilyRevision(td string) string {
+	return td[strings.LastIndex(td, "/")+1:]
+}
+
+// pickProduction finds the production service and the count it is recorded at: state's
+// current service when it is there, otherwise (state lost, a killed first apply) the highest
+// owned revision holding tasks, at its desired count.
+func pickProduction(inv *inventory, st State) (*liveService, int) {
+	if st.Current != nil {
+		if cur := inv.byName(st.Current.Name); cur != nil {
+			return cur, st.Current.DesiredCount
+		}
+	}
+	for i := len(inv.owned) - 1; i >= 0; i-- {
+		if s := inv.owned[i]; s.Desired > 0 {
+			return s, s.Desired
+		}
+	}
+	return nil, 0
+}
+
+// resolveDesired returns the new revision's target count (SPEC §2.3).
+func resolveDesired(cfg Config, prod *liveService, p int) (int, error) {
+	n := p
+	switch {
+	case cfg.DesiredCount != nil:
+		n = *cfg.DesiredCount
+	case prod == nil:
+		return 0, &InputError{Field: "desired_count", Message: "desired_count is required on the first deployment, when there is no production service to take the count from"}
+	}
+	if a := cfg.AutoScaling; a != nil {
+		n = min(max(n, a.Min), a.Max)
+	}
+	return n, nil
+}
+
+// Threshold is the failed-task threshold for a desired count: the configured one, or ECS's
+// circuit breaker rule min(max(ceil(desired / 2), 3), 200).
+func Threshold(configured, desired int) int {
+	if configured > 0 {
+		return configured
+	}
+	return min(max(ceilDiv(desired, 2), 3), 200)
+}
+
+// Deploy rolls out a new revision (SPEC §2.2): setup, phases, finish; on failure it rolls back
+// (§2.5). The Result is non-nil whenever state should be saved: on success, and on a rolled-back
+// update (with the prior services and the new highest revision). The error is a *RolloutError
+// for a failed rollout and an *InputError for bad input found before anything changed.
+func (e *Engine) Deploy(ctx context.Context, cfg Config, st State) (*Result, error) {
+	started := e.clock().Now()
+	cluster, tdARN, err := e.preflight(ctx, cfg, st)
+	if err != nil {
+		return nil, err
+	}
+	r := e.newRun(cfg, cluster)
+	inv, err := e.discover(ctx, r.cfg, cluster, st)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range inv.owned {
+		r.desired[s.Name] = s.Desired
+	}
+	prod, recorded := pickProduction(inv, st)
+	r.res.State = st
+	r.res.HighestRevision = max(st.HighestRevision, inv.highest)
+
+	// Setup 1: production back to its recorded count, so the rollout starts from full capacity.
+	p := 0
+	if prod != nil {
+		if prod.Desired < recorded {
+			r.step(ctx, fmt.Sprintf("restoring production %s to its recorded %d tasks", prod.Name, recorded), map[string]any{"service": prod.Name, "count": recorded})
+			if err := r.scale(ctx, prod.Name, recorded); err != nil {
+				return nil, err
+			}
+			if err := r.waitFor(ctx, "start", []goal{{name: prod.Name, count: recorded}}, nil); err != nil {
+				return nil, fmt.Errorf("restoring production service %s to %d tasks: %w", prod.Name, recorded, err)
+			}
+		}
+		p = max(r.desired[prod.Name], recorded)
+	}
+	desired, err := resolveDesired(r.cfg, prod, p)
+	if err != nil {
+		return nil, err
+	}
+	phases, warnings, err := PlanPhases(desired, p, r.cfg.Phases)
+	if err != nil {
+		return nil, &InputError{Field: "phase", Message: err.Error(), Err: err}
+	}
+	for _, w := range warnings {
+		r.warn(ctx, w.String())
+	}
+
+	// Setup 2: every other owned service to 0, then prune the old ones beyond retention.
+	for _, s := range inv.owned {
+		if (prod == nil || s.Name != prod.Name) && r.desired[s.Name] > 0 {
+			r.step(ctx, fmt.Sprintf("scaling non-production service %s to 0", s.Name), map[string]any{"service": s.Name})
+			if err := r.scale(ctx, s.Name, 0); err != nil {
+				return nil, err
+			}
+		}
+	}
+	r.prune(ctx, inv, prod, st.Previous)
+
+	// Setup 3: auto scaling off production, keeping its settings.
+	var captured *scalingSettings
+	if prod != nil {
+		if captured, err = e.takeScaling(ctx, cluster, prod.Name); err != nil {
+			return nil, err
+		}
+		if captured != nil {
+			r.step(ctx, fmt.Sprintf("took auto scaling (%d–%d) off %s for the rollout", captured.Min, captured.Max, prod.Name), map[string]any{"service": prod.Name})
+		}
+	}
+	restore := captured
+	if restore == nil {
+		restore = settingsFromConfig(st.AutoScaling)
+	}
+
+	// Setup 4: the new revision at 0 tasks.
+	newSvc, rev, err := r.create(ctx, inv, tdARN)
+	if err != nil {
+		if prod != nil {
+			if rerr := e.putScaling(context.WithoutCancel(ctx), cluster, prod.Name, captured); rerr != nil {
+				r.warn(ctx, rerr.Error())
+			}
+		}
+		return nil, err
+	}
+	r.res.HighestRevision = rev
+
+	ro := &rollout{run: r, newSvc: newSvc, rev: rev, p: p, target: desired, phases: phases, restore: restore, started: started}
+	if prod != nil {
+		ro.oldSvc = prod.Name
+		ro.prod = prod
+	}
+	return ro.execute(ctx)
+}
+
+// create makes the next revision's service at 0 tasks, skipping names held by anyone.
+func (r *run) create(ctx context.Context, inv *inventory, tdARN string) (string, int, error) {
+	rev := r.res.HighestRevision
+	for attempt := 0; attempt < 20; attempt++ {
+		rev++
+		name := RevisionName(r.cfg.Name, rev)
+		if inv.taken[name] {
+			r.step(ctx, fmt.Sprintf("skipping %s: the name is held by a service that is not this deployment's", name), map[string]any{"service": name})
+			continue
+		}
+		in := r.createInput(name, rev, tdARN)
+		out, err := r.e.ECS.CreateService(ctx, in)
+		var ipe *types.InvalidParameterException
+		if errors.As(err, &ipe) && strings.Contains(ipe.ErrorMessage(), "not idempotent") {
+			// Someone holds the name beyond what discovery looked at.
+			inv.taken[name] = true
+			continue
+		}
+		if err != nil {
+			return "", 0, fmt.Errorf("creating ECS service %s: %w", name, err)
+		}
+		r.desired[name] = 0
+		r.seen[name] = *out.Service
+		r.step(ctx, fmt.Sprintf("created %s (revision %d) at 0 tasks with %s", name, rev, FamilyRevision(tdARN)), map[string]any{"service": name, "revision": rev})
+		return name, rev, nil
+	}
+	return "", 0, fmt.Errorf("no free service name found after revision %d", rev)
+}
+
+// createInput builds the CreateService request of a revision from the service template. Its
+// client token makes a retried create of the same revision idempotent.
+func (r *run) createInput(name string, rev int, tdARN string) *ecs.CreateServiceInput {
+	t := r.cfg.Service
+	sum := sha256.Sum256([]byte(r.cfg.DeploymentID + "\x00" + name))
+	in := &ecs.CreateServiceInput{
+		Cluster: aws.String(r.cluster), ServiceName: aws.String(name), TaskDefinition: aws.String(tdARN),
+		DesiredCount: aws.Int32(0), ClientToken: aws.String(hex.EncodeToString(sum[:])[:32]),
+		EnableExecuteCommand: t.EnableExecuteCommand,
+		Tags: []types.Tag{
+			{Key: aws.String(OwnerTag), Value: aws.String(r.cfg.DeploymentID)},
+			{Key: aws.String(RevisionTag), Value: aws.String(fmt.Sprint(rev))},
+		},
+		HealthCheckGracePeriodSeconds: int32Ptr(t.HealthCheckGracePeriodSeconds),
+	}
+	if t.LaunchType != "" {
+		in.LaunchType = types.LaunchType(t.LaunchType)
+	}
+	if t.PlatformVersion != "" {
+		in.PlatformVersion = aws.String(t.PlatformVersion)
+	}
+	if t.PropagateTags != "" {
+		in.PropagateTags = types.PropagateTags(t.PropagateTags)
+	}
+	for _, cp := range t.CapacityProviderStrategy {
+		in.CapacityProviderStrategy = append(in.CapacityProviderStrategy, types.CapacityProviderStrategyItem{
+			CapacityProvider: aws.String(cp.CapacityProvider), Weight: int32(cp.Weight), Base: int32(cp.Base),
+		})
+	}
+	if n := t.Network; n != nil {
+		assign := types.AssignPublicIpDisabled
+		if n.AssignPublicIP {
+			assign = types.AssignPublicIpEnabled
+		}
+		in.NetworkConfiguration = &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{
+			Subnets: n.Subnets, SecurityGroups: n.SecurityGroups, AssignPublicIp: assign,
+		}}
+	}
+	for _, lb := range t.LoadBalancers {
+		in.LoadBalancers = append(in.LoadBalancers, types.LoadBalancer{
+			TargetGroupArn: aws.String(lb.TargetGroupARN), ContainerName: aws.String(lb.ContainerName),
+			ContainerPort: aws.Int32(int32(lb.ContainerPort)),
+		})
+	}
+	for _, arn := range t.ServiceRegistries {
+		in.ServiceRegistries = append(in.ServiceRegistries, types.ServiceRegistry{RegistryArn: aws.String(arn)})
+	}
+	keys := make([]string, 0, len(t.Tags))
+	for k := range t.Tags {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if k != OwnerTag && k != RevisionTag {
+			in.Tags = append(in.Tags, types.Tag{Key: aws.String(k), Value: aws.String(t.Tags[k])})
+		}
+	}
+	return in
+}
+
+func int32Ptr(p *int) *int32 {
+	if p == nil {
+		return nil
+	}
+	return aws.Int32(int32(*p))
+}
+
+// prune deletes owned zero-count services beyond the newest RetainOldServices, oldest first,
+// never production and never the recorded previous service. A failed deletion is a warning:
+// pruning is cleanup, not part of the rollout.
+func (r *run) prune(ctx context.Context, inv *inventory, prod *liveService, previous *ServiceRef) {
+	var zero []*liveService
+	for i := len(inv.owned) - 1; i >= 0; i-- {
+		s := inv.owned[i]
+		if (prod != nil && s.Name == prod.Name) || r.desired[s.Name] != 0 {
+			continue
+		}
+		zero = append(zero, s)
+	}
+	if len(zero) <= r.cfg.RetainOldServices {
+		return
+	}
+	doomed := zero[r.cfg.RetainOldServices:]
+	slices.Reverse(doomed)
+	kept := inv.owned[:0:0]
+	for _, s := range doomed {
+		if previous != nil && s.Name == previous.Name {
+			continue
+		}
+		if _, err := r.e.ECS.DeleteService(ctx, &ecs.DeleteServiceInput{Cluster: aws.String(r.cluster), Service: aws.String(s.Name)}); err != nil {
+			r.warn(ctx, fmt.Sprintf("could not delete old service %s (retain_old_services = %d): %v; the next apply tries again", s.Name, r.cfg.RetainOldServices, err))
+			continue
+		}
+		delete(r.desired, s.Name)
+		r.step(ctx, fmt.Sprintf("deleted old service %s (beyond retain_old_services = %d)", s.Name, r.cfg.RetainOldServices), map[string]any{"service": s.Name})
+	}
+	for _, s := range inv.owned {
+		if _, ok := r.desired[s.Name]; ok {
+			kept = append(kept, s)
+		}
+	}
+	inv.owned = kept
+}

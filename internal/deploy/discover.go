@@ -1,0 +1,217 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+)
+
+// describeBatch is the most services one DescribeServices call takes.
+const describeBatch = 10
+
+// probeAhead is how many revisions above the recorded highest one discovery looks at: runs
+// that were killed before Terraform saved state leave services there.
+const probeAhead = 3
+
+// liveService is one service as discovery saw it.
+type liveService struct {
+	Name           string
+	ARN            string
+	Revision       int
+	Status         string
+	Desired        int
+	Running        int
+	Pending        int
+	TaskDefinition string
+	Owned          bool
+}
+
+func (s *liveService) ref() *ServiceRef {
+	return &ServiceRef{Name: s.Name, ARN: s.ARN, Revision: s.Revision, TaskDefinition: s.TaskDefinition, DesiredCount: s.Desired}
+}
+
+// inventory is what discovery found of one deployment's services.
+type inventory struct {
+	owned   []*liveService // ACTIVE owned services, by revision
+	taken   map[string]bool
+	highest int // highest revision number seen on any service of ours, or taken by anyone
+	listed  bool
+}
+
+func (inv *inventory) byName(name string) *liveService {
+	for _, s := range inv.owned {
+		if s.Name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// RevisionName is the service name of revision n.
+func RevisionName(base string, n int) string { return base + "__" + strconv.Itoa(n) }
+
+// ParseRevision returns N when name is base__N.
+func ParseRevision(base, name string) (int, bool) {
+	rest, ok := strings.CutPrefix(name, base+"__")
+	if !ok || rest == "" || rest[0] == '0' {
+		return 0, false
+	}
+	n, err := strconv.Atoi(rest)
+	if err != nil || n < 1 || strconv.Itoa(n) != rest {
+		return 0, false
+	}
+	return n, true
+}
+
+func tagValue(tags []types.Tag, key string) (string, bool) {
+	for _, t := range tags {
+		if aws.ToString(t.Key) == key {
+			return aws.ToString(t.Value), true
+		}
+	}
+	return "", false
+}
+
+// owns reports whether a service carries our ownership tag with this deployment's ID.
+func owns(svc types.Service, deploymentID string) bool {
+	v, ok := tagValue(svc.Tags, OwnerTag)
+	return ok && v == deploymentID
+}
+
+func toLive(svc types.Service, base, deploymentID string) *liveService {
+	rev, _ := ParseRevision(base, aws.ToString(svc.ServiceName))
+	return &liveService{
+		Name: aws.ToString(svc.ServiceName), ARN: aws.ToString(svc.ServiceArn), Revision: rev,
+		Status: aws.ToString(svc.Status), Desired: int(svc.DesiredCount), Running: int(svc.RunningCount),
+		Pending: int(svc.PendingCount), TaskDefinition: aws.ToString(svc.TaskDefinition),
+		Owned: owns(svc, deploymentID),
+	}
+}
+
+// describeServices describes services by name, ten a call, with their tags. Missing services
+// are absent from the result.
+func (e *Engine) describeServices(ctx context.Context, cluster string, names []string) (map[string]types.Service, error) {
+	out := map[string]types.Service{}
+	for batch := range slices.Chunk(names, describeBatch) {
+		resp, err := e.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{
+			Cluster: aws.String(cluster), Services: batch, Include: []types.ServiceField{types.ServiceFieldTags},
+		})
+		if err != nil {
+			return nil, fmt.Errorf("describing ECS services %s: %w", strings.Join(batch, ", "), err)
+		}
+		for _, svc := range resp.Services {
+			out[aws.ToString(svc.ServiceName)] = svc
+		}
+	}
+	return out, nil
+}
+
+// discover finds this deployment's services. When state names the production service it
+// describes only the revisions near the recorded ones (a handful of names, usually one call);
+// it lists the cluster only when it must: on create or import, or when the recorded production
+// service is gone.
+func (e *Engine) discover(ctx context.Context, cfg Config, cluster string, st State) (*inventory, error) {
+	if st.Current != nil {
+		inv, err := e.probe(ctx, cfg, cluster, st)
+		if err != nil {
+			return nil, err
+		}
+		if cur := inv.byName(st.Current.Name); cur != nil {
+			return inv, nil
+		}
+		e.log().Warn(ctx, "recorded production service not found; listing the cluster", map[string]any{"service": st.Current.Name})
+	}
+	return e.list(ctx, cfg, cluster)
+}
+
+// probe describes the revisions a deployment can have: the recorded current and previous
+// services, the retained window below the highest revision, and a few above it.
+func (e *Engine) probe(ctx context.Context, cfg Config, cluster string, st State) (*inventory, error) {
+	inv := &inventory{taken: map[string]bool{}}
+	h := max(st.HighestRevision, st.Current.Revision)
+	low := max(1, h-cfg.RetainOldServices-2)
+	names := []string{st.Current.Name}
+	if st.Previous != nil && st.Previous.Name != st.Current.Name {
+		names = append(names, st.Previous.Name)
+	}
+	for n := low; n <= h+probeAhead; n++ {
+		if name := RevisionName(cfg.Name, n); !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	top := h + probeAhead
+	for {
+		found, err := e.describeServices(ctx, cluster, names)
+		if err != nil {
+			return nil, err
+		}
+		inv.add(found, cfg)
+		// A service at the top of the probe means killed runs went further: look higher.
+		if _, ok := found[RevisionName(cfg.Name, top)]; !ok {
+			break
+		}
+		names = names[:0]
+		for n := top + 1; n <= top+describeBatch; n++ {
+			names = append(names, RevisionName(cfg.Name, n))
+		}
+		top += describeBatch
+	}
+	inv.sort()
+	return inv, nil
+}
+
+// list lists the cluster's services, keeps those named <name>__N and describes them.
+func (e *Engine) list(ctx context.Context, cfg Config, cluster string) (*inventory, error) {
+	inv := &inventory{taken: map[string]bool{}, listed: true}
+	var names []string
+	p := ecs.NewListServicesPaginator(e.ECS, &ecs.ListServicesInput{Cluster: aws.String(cluster), MaxResults: aws.Int32(100)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("listing ECS services of cluster %s: %w", cluster, err)
+		}
+		for _, arn := range page.ServiceArns {
+			name := arn[strings.LastIndex(arn, "/")+1:]
+			if _, ok := ParseRevision(cfg.Name, name); ok {
+				names = append(names, name)
+			}
+		}
+	}
+	found, err := e.describeServices(ctx, cluster, names)
+	if err != nil {
+		return nil, err
+	}
+	inv.add(found, cfg)
+	inv.sort()
+	return inv, nil
+}
+
+func (inv *inventory) add(found map[string]types.Service, cfg Config) {
+	for name, svc := range found {
+		rev, isRevision := ParseRevision(cfg.Name, name)
+		status := aws.ToString(svc.Status)
+		if status != "INACTIVE" && isRevision {
+			// ACTIVE and DRAINING names cannot be created again, whoever holds them.
+			inv.taken[name] = true
+		}
+		if !owns(svc, cfg.DeploymentID) {
+			continue
+		}
+		if isRevision {
+			inv.highest = max(inv.highest, rev)
+		}
+		if status == "ACTIVE" && inv.byName(name) == nil {
+			inv.owned = append(inv.owned, toLive(svc, cfg.Name, cfg.DeploymentID))
+		}
+	}
+}
+
+func (inv *inventory) sort() {
+	slices.SortFunc(inv.owned, func(a, b *liveService) int { return a.Revision - b.Revision })
+}

@@ -1,0 +1,252 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+)
+
+// rollout is the phases of one deployment, from the created revision to finish or rollback.
+type rollout struct {
+	*run
+	newSvc  string
+	oldSvc  string // "" on a first deployment
+	prod    *liveService
+	rev     int
+	p       int // the old service's pre-setup count
+	target  int // the new revision's desired count
+	phases  []PhaseCounts
+	restore *scalingSettings // auto scaling to put back on the old service after a rollback
+	started time.Time
+}
+
+// stageError is a failure at a known stage of a phase.
+type stageError struct {
+	phase int
+	stage string
+	err   error
+}
+
+func (e *stageError) Error() string { return e.stage + ": " + e.err.Error() }
+func (e *stageError) Unwrap() error { return e.err }
+
+func (r *rollout) execute(ctx context.Context) (*Result, error) {
+	threshold := Threshold(r.cfg.FailedTaskThreshold, r.target)
+	for i, pc := range r.phases {
+		phase := i + 1
+		if err := r.runPhase(ctx, phase, pc, threshold); err != nil {
+			return r.fail(ctx, err)
+		}
+	}
+	// Finish: auto scaling onto the new revision.
+	if r.cfg.AutoScaling != nil {
+		if err := r.e.putScaling(ctx, r.cluster, r.newSvc, settingsFromConfig(r.cfg.AutoScaling)); err != nil {
+			return r.fail(ctx, &stageError{phase: len(r.phases), stage: "registering auto scaling on " + r.newSvc, err: apiFailure(ctx, err)})
+		}
+		r.step(ctx, fmt.Sprintf("registered auto scaling (%d–%d) on %s", r.cfg.AutoScaling.Min, r.cfg.AutoScaling.Max, r.newSvc), map[string]any{"service": r.newSvc})
+	}
+	r.res.Current = &ServiceRef{
+		Name: r.newSvc, ARN: aws.ToString(r.seen[r.newSvc].ServiceArn), Revision: r.rev,
+		TaskDefinition: aws.ToString(r.seen[r.newSvc].TaskDefinition), DesiredCount: r.target,
+	}
+	r.res.Previous = nil
+	if r.prod != nil {
+		r.res.Previous = &ServiceRef{
+			Name: r.prod.Name, ARN: r.prod.ARN, Revision: r.prod.Revision,
+			TaskDefinition: r.prod.TaskDefinition, DesiredCount: r.p,
+		}
+	}
+	r.res.AutoScaling = r.cfg.AutoScaling
+	// Retention again, now that the old production is a zero-count service too.
+	inv := &inventory{taken: map[string]bool{}}
+	for name := range r.desired {
+		if rev, ok := ParseRevision(r.cfg.Name, name); ok {
+			inv.owned = append(inv.owned, &liveService{Name: name, Revision: rev})
+		}
+	}
+	inv.sort()
+	r.prune(ctx, inv, &liveService{Name: r.newSvc}, r.res.Previous)
+	r.res.Rollout = &Rollout{Revision: r.rev, Status: RolloutSucceeded, StartedAt: r.started, FinishedAt: r.e.clock().Now()}
+	r.step(ctx, fmt.Sprintf("revision %d is in production: %s at %d tasks", r.rev, r.newSvc, r.target), map[string]any{"service": r.newSvc, "revision": r.rev})
+	return r.res, nil
+}
+
+// runPhase scales the new revision up, waits, scales the old one down, waits, and bakes.
+func (r *rollout) runPhase(ctx context.Context, phase int, pc PhaseCounts, threshold int) error {
+	r.step(ctx, fmt.Sprintf("phase %d of %d: %s to %d tasks%s", phase, len(r.phases), r.newSvc, pc.New, r.oldPart(", then ", pc.Old)),
+		map[string]any{"phase": phase, "new_service": r.newSvc, "new_count": pc.New, "old_service": r.oldSvc, "old_count": pc.Old})
+	w := newWatch(r.seen[r.newSvc], pc.New, threshold)
+	stage := fmt.Sprintf("scaling %s up to %d tasks", r.newSvc, pc.New)
+	if err := r.scale(ctx, r.newSvc, pc.New); err != nil {
+		return &stageError{phase, stage, apiFailure(ctx, err)}
+	}
+	if err := r.waitFor(ctx, "start", []goal{{name: r.newSvc, count: pc.New}}, w); err != nil {
+		return &stageError{phase, stage, err}
+	}
+	if r.oldSvc != "" && r.desired[r.oldSvc] != pc.Old {
+		stage = fmt.Sprintf("scaling %s down to %d tasks", r.oldSvc, pc.Old)
+		if err := r.scale(ctx, r.oldSvc, pc.Old); err != nil {
+			return &stageError{phase, stage, apiFailure(ctx, err)}
+		}
+		if err := r.waitFor(ctx, "stop", []goal{{name: r.oldSvc, count: pc.Old}}, w); err != nil {
+			return &stageError{phase, stage, err}
+		}
+	}
+	if bake := r.cfg.Phases; len(bake) >= phase && bake[phase-1].BakeTime > 0 {
+		d := bake[phase-1].BakeTime
+		stage = fmt.Sprintf("baking for %s", d)
+		r.step(ctx, fmt.Sprintf("phase %d: baking %s for %s", phase, r.newSvc, d), map[string]any{"phase": phase, "bake_time": d.String()})
+		if err := r.wt.pause(ctx, d, goal{name: r.newSvc, count: pc.New}, w); err != nil {
+			return &stageError{phase, stage, err}
+		}
+	}
+	r.step(ctx, fmt.Sprintf("phase %d of %d done: %s at %d%s", phase, len(r.phases), r.newSvc, pc.New, r.oldPart(", ", pc.Old)),
+		map[string]any{"phase": phase})
+	return nil
+}
+
+// oldPart describes the old service's side of a phase, or nothing on a first deployment.
+func (r *rollout) oldPart(sep string, n int) string {
+	if r.oldSvc == "" {
+		return ""
+	}
+	return fmt.Sprintf("%s%s at %d", sep, r.oldSvc, n)
+}
+
+// apiFailure wraps an error of an API call as a phase failure.
+func apiFailure(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return cancelled(ctx.Err())
+	}
+	return &PhaseFailure{Kind: FailureAPI, Message: err.Error(), Err: err}
+}
+
+// fail rolls back after a failed phase and builds the report.
+func (r *rollout) fail(ctx context.Context, err error) (*Result, error) {
+	var se *stageError
+	if !errors.As(err, &se) {
+		se = &stageError{stage: "rolling out", err: err}
+	}
+	var pf *PhaseFailure
+	if !errors.As(se.err, &pf) {
+		pf = &PhaseFailure{Kind: FailureAPI, Message: se.err.Error(), Err: se.err}
+	}
+	re := &RolloutError{Revision: r.rev, Service: r.newSvc, Phase: se.phase, Stage: se.stage, Failure: pf}
+	r.e.log().Warn(ctx, "rollout failed; rolling back", map[string]any{"revision": r.rev, "phase": se.phase, "reason": pf.Message})
+
+	// Rollback runs on a context that a cancel does not reach, each step bounded.
+	rctx := context.WithoutCancel(ctx)
+	if r.oldSvc == "" {
+		re.Created = true
+		re.RollbackErr = r.discardNew(rctx, re)
+		if re.RollbackErr != nil {
+			re.Created = false
+			re.Live = r.liveCounts(rctx)
+		}
+		return nil, re
+	}
+	if r.cfg.RollbackAllAtOnce {
+		re.RollbackErr = r.rollbackStep(rctx, re, "rollback (all phases at once)", r.p, 0)
+	} else {
+		for j := max(se.phase, 1); j >= 1 && re.RollbackErr == nil; j-- {
+			oldTarget, newTarget := r.p, 0
+			if j > 1 {
+				oldTarget, newTarget = r.phases[j-2].Old, r.phases[j-2].New
+			}
+			re.RollbackErr = r.rollbackStep(rctx, re, fmt.Sprintf("R%d", j), oldTarget, newTarget)
+		}
+	}
+	if re.RollbackErr == nil {
+		// Auto scaling back onto the old service, with its original settings; off the new one.
+		sctx, cancel := context.WithTimeout(rctx, rollbackSlack)
+		err := r.e.removeScaling(sctx, r.cluster, r.newSvc)
+		if err == nil {
+			err = r.e.putScaling(sctx, r.cluster, r.oldSvc, r.restore)
+		}
+		cancel()
+		if err != nil {
+			re.RollbackErr = err
+		} else if r.restore != nil {
+			re.RollbackSteps = append(re.RollbackSteps, fmt.Sprintf("auto scaling (%d–%d) registered again on %s", r.restore.Min, r.restore.Max, r.oldSvc))
+		}
+	}
+	if re.RollbackErr != nil {
+		re.Live = r.liveCounts(rctx)
+	} else {
+		re.RolledBack = true
+		re.Production = fmt.Sprintf("%s at %d tasks", r.oldSvc, r.p)
+	}
+	r.res.Rollout = &Rollout{Revision: r.rev, Status: RolloutRolledBack, Reason: pf.Message, StartedAt: r.started, FinishedAt: r.e.clock().Now()}
+	r.e.log().Warn(ctx, "rollback finished", map[string]any{"revision": r.rev, "rolled_back": re.RolledBack})
+	return r.res, re
+}
+
+// rollbackStep brings the old service up to oldTarget (and waits), then the new one down to
+// newTarget (and waits until no more than that run). Upscale first, so capacity never dips.
+func (r *rollout) rollbackStep(ctx context.Context, re *RolloutError, label string, oldTarget, newTarget int) error {
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.SteadyStateTimeout+rollbackSlack)
+	defer cancel()
+	r.step(ctx, fmt.Sprintf("%s: %s back to %d tasks, %s down to %d", label, r.oldSvc, oldTarget, r.newSvc, newTarget),
+		map[string]any{"rollback_step": label, "old_service": r.oldSvc, "old_count": oldTarget, "new_service": r.newSvc, "new_count": newTarget})
+	if err := r.scale(ctx, r.oldSvc, oldTarget); err != nil {
+		return err
+	}
+	if err := r.waitFor(ctx, "start", []goal{{name: r.oldSvc, count: oldTarget}}, nil); err != nil {
+		return fmt.Errorf("%s: waiting for %s to %d running tasks: %w", label, r.oldSvc, oldTarget, err)
+	}
+	if err := r.scale(ctx, r.newSvc, newTarget); err != nil {
+		return err
+	}
+	if err := r.waitFor(ctx, "stop", []goal{{name: r.newSvc, count: newTarget, atMost: true}}, nil); err != nil {
+		return fmt.Errorf("%s: waiting for %s to at most %d tasks: %w", label, r.newSvc, newTarget, err)
+	}
+	re.RollbackSteps = append(re.RollbackSteps, fmt.Sprintf("%s: %s at %d tasks, %s at %d", label, r.oldSvc, oldTarget, r.newSvc, newTarget))
+	return nil
+}
+
+// discardNew scales a failed first deployment to 0 and deletes it: there is nothing to roll
+// back to.
+func (r *rollout) discardNew(ctx context.Context, re *RolloutError) error {
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.SteadyStateTimeout+rollbackSlack)
+	defer cancel()
+	r.step(ctx, fmt.Sprintf("first deployment failed: scaling %s to 0 and deleting it", r.newSvc), map[string]any{"service": r.newSvc})
+	if err := r.e.removeScaling(ctx, r.cluster, r.newSvc); err != nil {
+		return err
+	}
+	if err := r.scale(ctx, r.newSvc, 0); err != nil {
+		return err
+	}
+	if err := r.waitFor(ctx, "stop", []goal{{name: r.newSvc, count: 0, atMost: true}}, nil); err != nil {
+		return fmt.Errorf("waiting for %s to stop its tasks: %w", r.newSvc, err)
+	}
+	if _, err := r.e.ECS.DeleteService(ctx, &ecs.DeleteServiceInput{Cluster: aws.String(r.cluster), Service: aws.String(r.newSvc)}); err != nil {
+		return fmt.Errorf("deleting ECS service %s: %w", r.newSvc, err)
+	}
+	re.RollbackSteps = append(re.RollbackSteps, fmt.Sprintf("%s scaled to 0 and deleted", r.newSvc))
+	return nil
+}
+
+// liveCounts describes both services for a report of what is live after a failed rollback.
+func (r *rollout) liveCounts(ctx context.Context) []LiveCount {
+	ctx, cancel := context.WithTimeout(ctx, rollbackSlack)
+	defer cancel()
+	names := []string{r.newSvc}
+	if r.oldSvc != "" {
+		names = []string{r.oldSvc, r.newSvc}
+	}
+	found, err := r.e.describeServices(ctx, r.cluster, names)
+	var out []LiveCount
+	for _, n := range names {
+		svc, ok := found[n]
+		if err != nil || !ok {
+			out = append(out, LiveCount{Service: n + " (could not be described)", Desired: r.desired[n], Running: -1})
+			continue
+		}
+		out = append(out, LiveCount{Service: n, Desired: int(svc.DesiredCount), Running: int(svc.RunningCount)})
+	}
+	return out
+}

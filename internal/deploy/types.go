@@ -1,0 +1,137 @@
+// Package deploy is the phased deployment engine: a Harness-style canary rollout of an ECS
+// service, revision by revision, with reverse-order rollback. It talks to ECS and Application
+// Auto Scaling through narrow interfaces over the aws-sdk-go-v2 clients and imports nothing of
+// Terraform; internal/provider maps Terraform's plan and state onto it.
+package deploy
+
+import (
+	"time"
+)
+
+// Tag keys that mark a service as ours.
+const (
+	// OwnerTag holds the deployment ID. A service without it, or with another value, is never
+	// updated, scaled or deleted.
+	OwnerTag = "phased-deployment:id"
+	// RevisionTag holds the revision number N of the service <name>__N.
+	RevisionTag = "phased-deployment:revision"
+)
+
+// Config is what the user asked for: the resource's configuration.
+type Config struct {
+	Cluster        string // name or ARN
+	Name           string // base name; revision N is <Name>__N
+	DeploymentID   string // ownership tag value
+	TaskDefinition string // family:revision or ARN
+	// DesiredCount is the new revision's target; nil means the production service's live
+	// desired count (what auto scaling decided).
+	DesiredCount        *int
+	Service             ServiceTemplate
+	Phases              []Phase
+	RollbackAllAtOnce   bool
+	AutoScaling         *AutoScaling
+	RetainOldServices   int
+	SteadyStateTimeout  time.Duration
+	FailedTaskThreshold int // 0: ECS's circuit breaker rule for the desired count
+}
+
+// ServiceTemplate is what every revision's service is created with.
+type ServiceTemplate struct {
+	LaunchType                    string             `json:"launch_type,omitempty"`
+	PlatformVersion               string             `json:"platform_version,omitempty"`
+	CapacityProviderStrategy      []CapacityProvider `json:"capacity_provider_strategy,omitempty"`
+	Network                       *NetworkConfig     `json:"network_configuration,omitempty"`
+	LoadBalancers                 []LoadBalancer     `json:"load_balancer,omitempty"`
+	ServiceRegistries             []string           `json:"service_registries,omitempty"`
+	HealthCheckGracePeriodSeconds *int               `json:"health_check_grace_period_seconds,omitempty"`
+	EnableExecuteCommand          bool               `json:"enable_execute_command,omitempty"`
+	PropagateTags                 string             `json:"propagate_tags,omitempty"`
+	Tags                          map[string]string  `json:"tags,omitempty"`
+}
+
+// CapacityProvider is one entry of a capacity provider strategy.
+type CapacityProvider struct {
+	CapacityProvider string `json:"capacity_provider"`
+	Weight           int    `json:"weight"`
+	Base             int    `json:"base"`
+}
+
+// NetworkConfig is an awsvpc network configuration.
+type NetworkConfig struct {
+	Subnets        []string `json:"subnets"`
+	SecurityGroups []string `json:"security_groups,omitempty"`
+	AssignPublicIP bool     `json:"assign_public_ip"`
+}
+
+// LoadBalancer attaches the service's tasks to a target group.
+type LoadBalancer struct {
+	TargetGroupARN string `json:"target_group_arn"`
+	ContainerName  string `json:"container_name"`
+	ContainerPort  int    `json:"container_port"`
+}
+
+// AutoScaling is ECS Service Auto Scaling for the production service.
+type AutoScaling struct {
+	Min            int
+	Max            int
+	TargetTracking []TargetTracking
+}
+
+// TargetTracking is one target tracking scaling policy.
+type TargetTracking struct {
+	Name                 string
+	PredefinedMetricType string
+	ResourceLabel        string
+	TargetValue          float64
+	ScaleInCooldown      *int
+	ScaleOutCooldown     *int
+	DisableScaleIn       bool
+}
+
+// ServiceRef identifies one revision's service and the count it is recorded at.
+type ServiceRef struct {
+	Name           string
+	ARN            string
+	Revision       int
+	TaskDefinition string // as ECS reports it: an ARN
+	DesiredCount   int
+}
+
+// State is what the engine needs to remember between runs (Terraform state).
+type State struct {
+	Current         *ServiceRef // production
+	Previous        *ServiceRef // production before the last successful change, at its count then
+	HighestRevision int         // highest revision ever created, failed ones included
+	// AutoScaling is what was last applied to production; a rollback puts it back on the old
+	// service when the live settings could not be captured (a run was killed after taking them).
+	AutoScaling *AutoScaling
+}
+
+// Rollout summarizes the last rollout.
+type Rollout struct {
+	Revision   int
+	Status     string // RolloutSucceeded or RolloutRolledBack
+	Reason     string
+	StartedAt  time.Time
+	FinishedAt time.Time
+}
+
+// Rollout statuses.
+const (
+	RolloutSucceeded  = "succeeded"
+	RolloutRolledBack = "rolled_back"
+)
+
+// Result is the outcome of an engine operation: the state to save and what happened.
+type Result struct {
+	State
+	Rollout  *Rollout // nil when the operation rolled nothing out
+	Steps    []Step
+	Warnings []string
+}
+
+// Step is one thing the engine did, for the report and the log.
+type Step struct {
+	At      time.Time
+	Message string
+}

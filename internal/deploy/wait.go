@@ -1,0 +1,352 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+)
+
+// PollConfig shapes how the engine polls DescribeServices while it waits. The zero value means
+// the defaults.
+type PollConfig struct {
+	// Initial is the first interval, and the interval once a learned estimate has passed
+	// (default 100 ms).
+	Initial time.Duration
+	// Max caps the interval (default 5 s).
+	Max time.Duration
+	// Factor multiplies the interval after each poll that is not done (default 1.6).
+	Factor float64
+}
+
+func (p PollConfig) withDefaults() PollConfig {
+	if p.Initial <= 0 {
+		p.Initial = 100 * time.Millisecond
+	}
+	if p.Max <= 0 {
+		p.Max = 5 * time.Second
+	}
+	if p.Factor < 1 {
+		p.Factor = 1.6
+	}
+	return p
+}
+
+// goal is what a wait waits for on one service.
+type goal struct {
+	name  string
+	count int
+	// atMost: done once no more than count tasks run or are pending (a scale-down of a
+	// service whose tasks may be failing); otherwise exactly count running and none pending.
+	atMost bool
+}
+
+func (g goal) met(svc types.Service) bool {
+	running, pending := int(svc.RunningCount), int(svc.PendingCount)
+	if g.atMost {
+		return running+pending <= g.count
+	}
+	return running == g.count && pending == 0 && int(svc.DesiredCount) == g.count
+}
+
+func (g goal) String() string {
+	if g.atMost {
+		return fmt.Sprintf("%s to at most %d tasks", g.name, g.count)
+	}
+	return fmt.Sprintf("%s to %d running tasks", g.name, g.count)
+}
+
+// watch tracks failures of the new revision's tasks from a baseline taken when a phase began.
+// ECS's deployment failedTasks counts only failures before the first task runs, so replacement
+// launches count too: every "has started N tasks" event beyond the launches the phase asked
+// for replaced a task that stopped on its own.
+type watch struct {
+	name       string
+	threshold  int
+	lastEvent  string // ID of the newest event at the baseline
+	expected   int    // launches the phase itself causes
+	baseFailed int
+	failures   int
+}
+
+var startedEvent = regexp.MustCompile(`has started (\d+) tasks`)
+
+// observe updates the failure count from a DescribeServices view of the new service.
+func (w *watch) observe(svc types.Service) {
+	launched := 0
+	for _, ev := range svc.Events {
+		if aws.ToString(ev.Id) == w.lastEvent {
+			break
+		}
+		if m := startedEvent.FindStringSubmatch(aws.ToString(ev.Message)); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			launched += n
+		}
+	}
+	failed := 0
+	if len(svc.Deployments) > 0 {
+		failed = int(svc.Deployments[0].FailedTasks) - w.baseFailed
+	}
+	w.failures = max(w.failures, launched-w.expected, failed)
+}
+
+// newWatch takes a baseline of the new service before the phase scales it to count.
+func newWatch(svc types.Service, count, threshold int) *watch {
+	w := &watch{name: aws.ToString(svc.ServiceName), threshold: threshold}
+	if len(svc.Events) > 0 {
+		w.lastEvent = aws.ToString(svc.Events[0].Id)
+	}
+	if len(svc.Deployments) > 0 {
+		w.baseFailed = int(svc.Deployments[0].FailedTasks)
+	}
+	w.expected = max(0, count-int(svc.RunningCount)-int(svc.PendingCount))
+	return w
+}
+
+// FailureKind says why a phase failed.
+type FailureKind string
+
+// The ways a phase fails (SPEC §2.4).
+const (
+	FailureTasks     FailureKind = "failed tasks"
+	FailureTimeout   FailureKind = "steady-state timeout"
+	FailureAPI       FailureKind = "AWS API error"
+	FailureCancelled FailureKind = "cancelled"
+)
+
+// PhaseFailure is why a wait ended without its goal, with ECS's evidence.
+type PhaseFailure struct {
+	Kind     FailureKind
+	Message  string
+	Evidence []string // quoted stopped reasons and service events
+	Err      error
+}
+
+func (f *PhaseFailure) Error() string { return f.Message }
+func (f *PhaseFailure) Unwrap() error { return f.Err }
+
+// waiter polls DescribeServices until goals are met, learning how long waits of each kind take
+// so that later waits poll near the moment they complete.
+type waiter struct {
+	e       *Engine
+	cluster string
+	poll    PollConfig
+	learned map[string]time.Duration
+	calls   int
+	waits   int
+}
+
+func newWaiter(e *Engine, cluster string) *waiter {
+	return &waiter{e: e, cluster: cluster, poll: e.Poll.withDefaults(), learned: map[string]time.Duration{}}
+}
+
+// wait polls until every goal is met. kind names the sort of wait ("start", "stop") for
+// learning. w, when set, fails the wait once the new revision's failures reach the threshold.
+// One DescribeServices call covers every service of a poll.
+func (wt *waiter) wait(ctx context.Context, kind string, goals []goal, w *watch, timeout time.Duration) (map[string]types.Service, error) {
+	clock := wt.e.clock()
+	start := clock.Now()
+	deadline := start.Add(timeout)
+	names := make([]string, 0, len(goals))
+	for _, g := range goals {
+		names = append(names, g.name)
+	}
+	if w != nil && !containsString(names, w.name) {
+		names = append(names, w.name)
+	}
+	wt.waits++
+	interval := wt.poll.Initial
+	if est, ok := wt.learned[kind]; ok {
+		// Sleep through most of what this kind of wait took before, then poll finely.
+		interval = max(wt.poll.Initial, est-wt.poll.Initial)
+	}
+	first := true
+	for {
+		if !first || interval > 0 {
+			sleep := interval
+			if left := deadline.Sub(clock.Now()); sleep > left {
+				sleep = max(left, 0)
+			}
+			if err := clock.Sleep(ctx, sleep); err != nil {
+				return nil, cancelled(err)
+			}
+		}
+		if first {
+			interval = wt.poll.Initial
+			if _, ok := wt.learned[kind]; !ok {
+				interval = time.Duration(float64(wt.poll.Initial) * wt.poll.Factor)
+			}
+			first = false
+		} else if _, ok := wt.learned[kind]; !ok {
+			interval = min(wt.poll.Max, time.Duration(float64(interval)*wt.poll.Factor))
+		}
+		wt.calls++
+		found, err := wt.e.describeServices(ctx, wt.cluster, names)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, cancelled(ctx.Err())
+			}
+			return nil, &PhaseFailure{Kind: FailureAPI, Message: err.Error(), Err: err}
+		}
+		for _, n := range names {
+			if _, ok := found[n]; !ok {
+				err := fmt.Errorf("ECS service %s is missing", n)
+				return nil, &PhaseFailure{Kind: FailureAPI, Message: err.Error(), Err: err}
+			}
+		}
+		if w != nil {
+			w.observe(found[w.name])
+			if w.failures >= w.threshold {
+				return found, wt.tasksFailed(ctx, found[w.name], w)
+			}
+		}
+		done := true
+		for _, g := range goals {
+			if !g.met(found[g.name]) {
+				done = false
+			}
+		}
+		if done {
+			took := clock.Now().Sub(start)
+			if _, ok := wt.learned[kind]; !ok || took > 0 {
+				wt.learned[kind] = took
+			}
+			return found, nil
+		}
+		if !clock.Now().Before(deadline) {
+			return found, wt.timedOut(goals, found, timeout)
+		}
+	}
+}
+
+// pause waits d (a bake time) while watching the new revision for failures. It polls at the
+// maximum interval, since nothing is expected to change.
+func (wt *waiter) pause(ctx context.Context, d time.Duration, hold goal, w *watch) error {
+	clock := wt.e.clock()
+	end := clock.Now().Add(d)
+	for {
+		left := end.Sub(clock.Now())
+		if left <= 0 {
+			return nil
+		}
+		if err := clock.Sleep(ctx, min(left, wt.poll.Max)); err != nil {
+			return cancelled(err)
+		}
+		wt.calls++
+		found, err := wt.e.describeServices(ctx, wt.cluster, []string{hold.name})
+		if err != nil {
+			if ctx.Err() != nil {
+				return cancelled(ctx.Err())
+			}
+			return &PhaseFailure{Kind: FailureAPI, Message: err.Error(), Err: err}
+		}
+		svc, ok := found[hold.name]
+		if !ok {
+			err := fmt.Errorf("ECS service %s is missing", hold.name)
+			return &PhaseFailure{Kind: FailureAPI, Message: err.Error(), Err: err}
+		}
+		w.observe(svc)
+		if w.failures >= w.threshold {
+			return wt.tasksFailed(ctx, svc, w)
+		}
+	}
+}
+
+func cancelled(err error) error {
+	return &PhaseFailure{Kind: FailureCancelled, Message: "the operation was cancelled: " + err.Error(), Err: err}
+}
+
+// tasksFailed builds the failure of a phase whose new tasks failed, quoting the stopped
+// reasons of the failed tasks and the latest service events.
+func (wt *waiter) tasksFailed(ctx context.Context, svc types.Service, w *watch) error {
+	name := aws.ToString(svc.ServiceName)
+	f := &PhaseFailure{
+		Kind:    FailureTasks,
+		Message: fmt.Sprintf("%d tasks of %s failed (threshold %d)", w.failures, name, w.threshold),
+	}
+	f.Evidence = append(f.Evidence, wt.stoppedReasons(ctx, name)...)
+	f.Evidence = append(f.Evidence, latestEvents(svc, 3)...)
+	return f
+}
+
+// stoppedReasons quotes the stop reasons of the service's failed tasks (those ECS did not stop
+// on purpose), each reason once with how many tasks gave it.
+func (wt *waiter) stoppedReasons(ctx context.Context, service string) []string {
+	list, err := wt.e.ECS.ListTasks(ctx, &ecs.ListTasksInput{
+		Cluster: aws.String(wt.cluster), ServiceName: aws.String(service), DesiredStatus: types.DesiredStatusStopped,
+	})
+	if err != nil || len(list.TaskArns) == 0 {
+		return nil
+	}
+	arns := list.TaskArns[:min(len(list.TaskArns), 100)]
+	out, err := wt.e.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(wt.cluster), Tasks: arns})
+	if err != nil {
+		return nil
+	}
+	counts := map[string]int{}
+	var order []string
+	for _, t := range out.Tasks {
+		if t.StopCode == types.TaskStopCodeServiceSchedulerInitiated || t.StopCode == types.TaskStopCodeUserInitiated {
+			continue
+		}
+		reason := aws.ToString(t.StoppedReason)
+		for _, c := range t.Containers {
+			if c.ExitCode != nil && aws.ToInt32(c.ExitCode) != 0 {
+				reason += fmt.Sprintf(" (container %s exit code %d)", aws.ToString(c.Name), aws.ToInt32(c.ExitCode))
+				break
+			}
+		}
+		if counts[reason] == 0 {
+			order = append(order, reason)
+		}
+		counts[reason]++
+	}
+	quoted := make([]string, 0, len(order))
+	for _, r := range order {
+		quoted = append(quoted, fmt.Sprintf("%d× stopped task: %q", counts[r], r))
+	}
+	return quoted
+}
+
+func latestEvents(svc types.Service, n int) []string {
+	var out []string
+	for _, ev := range svc.Events[:min(n, len(svc.Events))] {
+		out = append(out, fmt.Sprintf("event: %q", aws.ToString(ev.Message)))
+	}
+	return out
+}
+
+func (wt *waiter) timedOut(goals []goal, found map[string]types.Service, timeout time.Duration) error {
+	var parts []string
+	var ev []string
+	for _, g := range goals {
+		svc := found[g.name]
+		if !g.met(svc) {
+			parts = append(parts, fmt.Sprintf("%s has %d running and %d pending of %d", g.name, svc.RunningCount, svc.PendingCount, g.count))
+			ev = append(ev, latestEvents(svc, 2)...)
+		}
+	}
+	return &PhaseFailure{
+		Kind:     FailureTimeout,
+		Message:  fmt.Sprintf("steady_state_timeout (%s) reached: %s", timeout, strings.Join(parts, "; ")),
+		Evidence: ev,
+	}
+}
+
+func containsString(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+var errNoProduction = errors.New("no production service")
