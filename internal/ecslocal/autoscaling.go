@@ -237,7 +237,7 @@ func (s *Server) describeScalableTargets(rc *reqCtx, body []byte) (any, *apiErro
 			})
 		}
 	}
-	page, next, err := paginate(all, in.NextToken, in.MaxResults, 50, 50, codeValidation)
+	page, next, err := paginate(all, in.NextToken, in.MaxResults, 50, 50, codeValidation, codeInvalidNextToken)
 	if err != nil {
 		return nil, err
 	}
@@ -283,7 +283,8 @@ func (s *Server) putScalingPolicy(rc *reqCtx, body []byte) (any, *apiError) {
 		}
 		if p, ok := tt["PredefinedMetricSpecification"].(map[string]any); ok {
 			switch p["PredefinedMetricType"] {
-			case "ECSServiceAverageCPUUtilization", "ECSServiceAverageMemoryUtilization", "ALBRequestCountPerTarget":
+			case "ECSServiceAverageCPUUtilization", "ECSServiceAverageMemoryUtilization", "ALBRequestCountPerTarget",
+				"ECSServiceAverageCPUUtilizationHighResolution", "ECSServiceAverageMemoryUtilizationHighResolution":
 			default:
 				return nil, errf(codeValidation, "Unsupported PredefinedMetricType %v for an ECS service.", p["PredefinedMetricType"])
 			}
@@ -385,7 +386,7 @@ func (s *Server) describeScalingPolicies(rc *reqCtx, body []byte) (any, *apiErro
 			all = append(all, m)
 		}
 	}
-	page, next, err := paginate(all, in.NextToken, in.MaxResults, 10, 10, codeValidation)
+	page, next, err := paginate(all, in.NextToken, in.MaxResults, 10, 10, codeValidation, codeInvalidNextToken)
 	if err != nil {
 		return nil, err
 	}

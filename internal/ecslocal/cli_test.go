@@ -44,29 +44,30 @@ func TestAWSCLI_speaksToEcslocal(t *testing.T) {
 		return m
 	}
 
-	cl := mustRun("ecs", "create-cluster", "--cluster-name", "prod")["cluster"].(map[string]any)
+	cl := obj(t, mustRun("ecs", "create-cluster", "--cluster-name", "prod")["cluster"])
 	if cl["clusterArn"] != "arn:aws:ecs:eu-west-1:000000000000:cluster/prod" || cl["status"] != "ACTIVE" {
 		t.Fatalf("create-cluster: %v", cl)
 	}
-	td := mustRun("ecs", "register-task-definition", "--family", "web",
-		"--container-definitions", `[{"name":"web","image":"nginx","dockerLabels":{"ecslocal.behavior":"healthy"}}]`)["taskDefinition"].(map[string]any)
+	td := obj(t, mustRun("ecs", "register-task-definition", "--family", "web",
+		"--container-definitions", `[{"name":"web","image":"nginx","dockerLabels":{"ecslocal.behavior":"healthy"}}]`)["taskDefinition"])
 	if td["revision"] != float64(1) || td["status"] != "ACTIVE" {
 		t.Fatalf("register-task-definition: %v", td)
 	}
-	svc := mustRun("ecs", "create-service", "--cluster", "prod", "--service-name", "web__1",
+	svc := obj(t, mustRun("ecs", "create-service", "--cluster", "prod", "--service-name", "web__1",
 		"--task-definition", "web:1", "--desired-count", "2",
-		"--tags", "key=phased-deployment:id,value=prod/web")["service"].(map[string]any)
+		"--tags", "key=phased-deployment:id,value=prod/web")["service"])
 	if svc["serviceArn"] != "arn:aws:ecs:eu-west-1:000000000000:service/prod/web__1" {
 		t.Fatalf("create-service: %v", svc)
 	}
 	desc := mustRun("ecs", "describe-services", "--cluster", "prod", "--services", "web__1", "nope", "--include", "TAGS")
-	services := desc["services"].([]any)
-	failures := desc["failures"].([]any)
-	if len(services) != 1 || len(failures) != 1 || failures[0].(map[string]any)["reason"] != "MISSING" {
+	services, _ := desc["services"].([]any)
+	failures, _ := desc["failures"].([]any)
+	if len(services) != 1 || len(failures) != 1 || obj(t, failures[0])["reason"] != "MISSING" {
 		t.Fatalf("describe-services: %v", desc)
 	}
-	got := services[0].(map[string]any)
-	if got["desiredCount"] != float64(2) || got["runningCount"] != float64(2) || len(got["tags"].([]any)) != 1 {
+	got := obj(t, services[0])
+	tags, _ := got["tags"].([]any)
+	if got["desiredCount"] != float64(2) || got["runningCount"] != float64(2) || len(tags) != 1 {
 		t.Fatalf("describe-services: %v", got)
 	}
 	mustRun("application-autoscaling", "register-scalable-target", "--service-namespace", "ecs",
@@ -85,4 +86,14 @@ func TestAWSCLI_speaksToEcslocal(t *testing.T) {
 	if err == nil || !strings.Contains(string(out), "(ObjectNotFoundException)") {
 		t.Fatalf("put-scaling-policy without a target: err %v, output %s", err, out)
 	}
+}
+
+// obj asserts that a decoded JSON value is an object.
+func obj(t *testing.T, v any) map[string]any {
+	t.Helper()
+	m, ok := v.(map[string]any)
+	if !ok {
+		t.Fatalf("want a JSON object, got %T %v", v, v)
+	}
+	return m
 }

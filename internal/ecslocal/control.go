@@ -308,8 +308,9 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 		s.ClearObservations()
 		reply(nil, nil)
 	default:
+		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusNotFound)
-		reply(nil, errNotFound(r.Method+" "+r.URL.Path))
+		_ = json.NewEncoder(w).Encode(map[string]string{"error": errNotFound(r.Method + " " + r.URL.Path).Error()})
 	}
 }
 

@@ -26,6 +26,7 @@ type serviceInput struct {
 	EnableExecuteCommand          *bool            `json:"enableExecuteCommand"`
 	EnableECSManagedTags          *bool            `json:"enableECSManagedTags"`
 	ForceNewDeployment            bool             `json:"forceNewDeployment"`
+	ClientToken                   string           `json:"clientToken"`
 	Tags                          []Tag            `json:"tags"`
 }
 
@@ -100,7 +101,14 @@ func (s *Server) createService(rc *reqCtx, body []byte) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
+	if len(in.ClientToken) > 36 {
+		return nil, errf(codeInvalidParameter, "clientToken can have at most 36 characters.")
+	}
 	if old := c.services[in.ServiceName]; old != nil && old.status != "INACTIVE" {
+		// A retried request with the same client token gets the service it created.
+		if in.ClientToken != "" && old.clientToken == in.ClientToken {
+			return map[string]any{"service": old.toJSON(true)}, nil
+		}
 		return nil, errf(codeInvalidParameter, "Creation of service was not idempotent.")
 	}
 	desired := 0
@@ -114,7 +122,7 @@ func (s *Server) createService(rc *reqCtx, body []byte) (any, *apiError) {
 		capacityProviders: in.CapacityProviderStrategy, loadBalancers: in.LoadBalancers,
 		registries: in.ServiceRegistries, networkConfig: in.NetworkConfiguration,
 		deploymentConfig: in.DeploymentConfiguration, gracePeriod: in.HealthCheckGracePeriodSeconds,
-		propagateTags: in.PropagateTags, schedulingStrat: "REPLICA",
+		propagateTags: in.PropagateTags, schedulingStrat: "REPLICA", clientToken: in.ClientToken,
 	}
 	if in.LaunchType == "" && len(in.CapacityProviderStrategy) == 0 {
 		svc.launchType = "EC2"
@@ -269,8 +277,9 @@ func parsePageToken(tok string) (int, bool) {
 	return n, err == nil && n >= 0
 }
 
-// paginate returns one page of items and the token of the next page.
-func paginate[T any](items []T, token string, maxResults *int, def, limit int, code string) ([]T, *string, *apiError) {
+// paginate returns one page of items and the token of the next page. A bad maxResults is an
+// error of code, a bad token one of tokenCode.
+func paginate[T any](items []T, token string, maxResults *int, def, limit int, code, tokenCode string) ([]T, *string, *apiError) {
 	size := def
 	if maxResults != nil {
 		if *maxResults < 1 || *maxResults > limit {
@@ -280,7 +289,7 @@ func paginate[T any](items []T, token string, maxResults *int, def, limit int, c
 	}
 	start, ok := parsePageToken(token)
 	if !ok || start > len(items) {
-		return nil, nil, errf(code, "Invalid token %s", token)
+		return nil, nil, errf(tokenCode, "Invalid token %s", token)
 	}
 	end := min(start+size, len(items))
 	var next *string
@@ -309,7 +318,8 @@ func (s *Server) listServices(rc *reqCtx, body []byte) (any, *apiError) {
 	arns := []string{}
 	for _, name := range c.order {
 		svc := c.services[name]
-		if svc.status == "INACTIVE" {
+		// A deleted service leaves ListServices at once: DRAINING ones are not listed either.
+		if svc.status != "ACTIVE" {
 			continue
 		}
 		if in.LaunchType != "" && svc.launchType != in.LaunchType {
@@ -320,7 +330,7 @@ func (s *Server) listServices(rc *reqCtx, body []byte) (any, *apiError) {
 		}
 		arns = append(arns, svc.arn)
 	}
-	page, next, err := paginate(arns, in.NextToken, in.MaxResults, 10, 100, codeInvalidParameter)
+	page, next, err := paginate(arns, in.NextToken, in.MaxResults, 10, 100, codeInvalidParameter, codeInvalidParameter)
 	if err != nil {
 		return nil, err
 	}
@@ -491,10 +501,9 @@ func (s *Server) listTasks(rc *reqCtx, body []byte) (any, *apiError) {
 	arns := []string{}
 	for _, svc := range services {
 		for _, t := range svc.tasks {
-			if in.DesiredStatus == "PENDING" && t.lastStatus != "PENDING" {
-				continue
-			}
-			if in.DesiredStatus != "PENDING" && t.desiredStatus != in.DesiredStatus {
+			// As on ECS, desiredStatus PENDING matches nothing: a task's desired status is
+			// RUNNING or STOPPED, only its last status can be PENDING.
+			if t.desiredStatus != in.DesiredStatus {
 				continue
 			}
 			if in.Family != "" && t.taskDef.family != in.Family {
@@ -506,7 +515,7 @@ func (s *Server) listTasks(rc *reqCtx, body []byte) (any, *apiError) {
 			arns = append(arns, t.arn)
 		}
 	}
-	page, next, err := paginate(arns, in.NextToken, in.MaxResults, 100, 100, codeInvalidParameter)
+	page, next, err := paginate(arns, in.NextToken, in.MaxResults, 100, 100, codeInvalidParameter, codeInvalidParameter)
 	if err != nil {
 		return nil, err
 	}

@@ -72,6 +72,7 @@ type service struct {
 	enableExecCommand bool
 	enableManagedTags bool
 	schedulingStrat   string
+	clientToken       string // CreateService's idempotency token
 
 	deployments []*deployment // deployments[0] is PRIMARY
 	tasks       []*task       // every task of the service, stopped ones included (bounded)

@@ -51,7 +51,10 @@ func (q eventQueue) Less(i, j int) bool {
 	return q[i].seq < q[j].seq
 }
 func (q eventQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
-func (q *eventQueue) Push(x any)   { *q = append(*q, x.(*qEvent)) }
+func (q *eventQueue) Push(x any) {
+	e, _ := x.(*qEvent)
+	*q = append(*q, e)
+}
 func (q *eventQueue) Pop() any {
 	old := *q
 	e := old[len(old)-1]
@@ -68,7 +71,7 @@ func (s *Server) schedule(e *qEvent) {
 // affected service react at the instant of the event.
 func (s *Server) advanceLocked(now time.Time) {
 	for len(s.queue) > 0 && !s.queue[0].at.After(now) {
-		e := heap.Pop(&s.queue).(*qEvent)
+		e, _ := heap.Pop(&s.queue).(*qEvent)
 		switch e.kind {
 		case evLaunch:
 			e.svc.launchPending = false

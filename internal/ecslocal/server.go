@@ -153,7 +153,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.advanceLocked(now)
 	rc := &reqCtx{now: now, region: s.regionOf(r)}
 	call := Call{Seq: s.nextSeq(), Time: now, Service: service, Operation: op, Resource: resourceOf(body), Write: isWrite(op)}
-	out, aerr := s.gateLocked(service, op, now)
+	var out any
+	aerr := s.gateLocked(service, op, now)
 	if aerr == nil {
 		out, aerr = h(s, rc, body)
 	}
@@ -179,18 +180,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // gateLocked applies, in the order AWS does, IAM authorization, throttling and then any
 // injected fault.
-func (s *Server) gateLocked(service, op string, now time.Time) (any, *apiError) {
+func (s *Server) gateLocked(service, op string, now time.Time) *apiError {
 	action := service + ":" + op
 	if s.allowed != nil && !s.allowed[action] {
-		return nil, errf(codeAccessDenied, "User: arn:aws:iam::%s:user/ecslocal is not authorized to perform: %s because no identity-based policy allows the %s action", s.opts.AccountID, action, action)
+		return errf(codeAccessDenied, "User: arn:aws:iam::%s:user/ecslocal is not authorized to perform: %s because no identity-based policy allows the %s action", s.opts.AccountID, action, action)
 	}
 	if s.opts.Throttling && !s.takeToken(service, op, now) {
-		return nil, errf(codeThrottling, "Rate exceeded")
+		return errf(codeThrottling, "Rate exceeded")
 	}
-	if f := s.matchFault(service, op); f != nil {
-		return nil, f
-	}
-	return nil, nil
+	return s.matchFault(service, op)
 }
 
 var credentialScope = regexp.MustCompile(`Credential=[^/]+/\d{8}/([a-z0-9-]+)/`)

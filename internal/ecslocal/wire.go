@@ -37,6 +37,7 @@ const (
 	codeSerialization          = "SerializationException"
 	codeValidation             = "ValidationException"
 	codeObjectNotFound         = "ObjectNotFoundException"
+	codeInvalidNextToken       = "InvalidNextTokenException"
 	codeServerException        = "ServerException"
 	codeInternalService        = "InternalServiceException"
 	codeLimitExceeded          = "LimitExceededException"
