@@ -28,7 +28,7 @@ type run struct {
 	cluster string // cluster name
 	wt      *waiter
 	res     *Result
-	desired map[string]int      // desired counts the engine set or saw, by service
+	desired map[string]int           // desired counts the engine set or saw, by service
 	seen    map[string]types.Service // the latest view of each service
 }
 
@@ -213,11 +213,17 @@ func (e *Engine) Deploy(ctx context.Context, cfg Config, st State) (*Result, err
 	for _, w := range warnings {
 		r.warn(ctx, w.String())
 	}
+	r.res.Phases = phases
 
-	// Setup 2: every other owned service to 0, then prune the old ones beyond retention.
+	// Setup 2: every other owned service to 0, then prune the old ones beyond retention. A run
+	// killed after it put auto scaling on its new revision left a scalable target there, whose
+	// minimum would scale the service back up: it comes off first.
 	for _, s := range inv.owned {
 		if (prod == nil || s.Name != prod.Name) && r.desired[s.Name] > 0 {
 			r.step(ctx, fmt.Sprintf("scaling non-production service %s to 0", s.Name), map[string]any{"service": s.Name})
+			if err := e.removeScaling(ctx, cluster, s.Name); err != nil {
+				return nil, err
+			}
 			if err := r.scale(ctx, s.Name, 0); err != nil {
 				return nil, err
 			}

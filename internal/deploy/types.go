@@ -125,7 +125,8 @@ const (
 // Result is the outcome of an engine operation: the state to save and what happened.
 type Result struct {
 	State
-	Rollout  *Rollout // nil when the operation rolled nothing out
+	Rollout  *Rollout      // nil when the operation rolled nothing out
+	Phases   []PhaseCounts // the phases the rollout planned, when it rolled one out
 	Steps    []Step
 	Warnings []string
 }

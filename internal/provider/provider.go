@@ -217,9 +217,11 @@ func (p *ecsProvider) Configure(ctx context.Context, req provider.ConfigureReque
 	resp.DataSourceData = clients
 }
 
-// Resources lists the provider's resources; ecs_phased_deployment is not built yet.
+// Resources lists the provider's resources.
 func (p *ecsProvider) Resources(_ context.Context) []func() resource.Resource {
-	return nil
+	return []func() resource.Resource{
+		NewPhasedDeploymentResource,
+	}
 }
 
 // DataSources lists the provider's data sources.

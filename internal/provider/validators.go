@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 )
@@ -55,4 +56,29 @@ func checkHTTPURL(raw string) error {
 		return errors.New("it names no host")
 	}
 	return nil
+}
+
+// duration returns a validator of Go duration strings ("90s", "2m", "1h30m") that are not
+// negative.
+func duration() validator.String { return durationValidator{} }
+
+type durationValidator struct{}
+
+func (durationValidator) Description(_ context.Context) string {
+	return `value must be a duration such as "30s", "2m" or "1h30m", not negative`
+}
+
+func (v durationValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (v durationValidator) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	d, err := time.ParseDuration(req.ConfigValue.ValueString())
+	if err != nil || d < 0 {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Duration",
+			fmt.Sprintf("%s: %q is not one (%s).", req.Path, req.ConfigValue.ValueString(), v.Description(ctx)))
+	}
 }

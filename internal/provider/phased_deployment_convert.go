@@ -1,0 +1,226 @@
+package provider
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
+
+	"github.com/phased-ecs/terraform-provider-ecs/internal/deploy"
+)
+
+// clusterName returns the cluster name of a name or ARN.
+func clusterName(ref string) string {
+	return ref[strings.LastIndex(ref, "/")+1:]
+}
+
+// defaultDeploymentID is "<cluster name>/<name>".
+func defaultDeploymentID(cluster, name string) string {
+	return clusterName(cluster) + "/" + name
+}
+
+func intPtr(v types.Int64) *int {
+	if v.IsNull() || v.IsUnknown() {
+		return nil
+	}
+	n := int(v.ValueInt64())
+	return &n
+}
+
+func listOf[T any](ctx context.Context, l types.List, diags *diag.Diagnostics) []T {
+	if l.IsNull() || l.IsUnknown() {
+		return nil
+	}
+	var out []T
+	diags.Append(l.ElementsAs(ctx, &out, false)...)
+	return out
+}
+
+func objectOf[T any](ctx context.Context, o types.Object, diags *diag.Diagnostics) *T {
+	if o.IsNull() || o.IsUnknown() {
+		return nil
+	}
+	var out T
+	diags.Append(o.As(ctx, &out, basetypes.ObjectAsOptions{})...)
+	return &out
+}
+
+func stringsOf(ctx context.Context, l types.List, diags *diag.Diagnostics) []string {
+	return listOf[string](ctx, l, diags)
+}
+
+// template converts the service block into the engine's service template.
+func template(ctx context.Context, o types.Object, diags *diag.Diagnostics) deploy.ServiceTemplate {
+	var t deploy.ServiceTemplate
+	m := objectOf[serviceModel](ctx, o, diags)
+	if m == nil {
+		return t
+	}
+	t.LaunchType = m.LaunchType.ValueString()
+	t.PlatformVersion = m.PlatformVersion.ValueString()
+	t.HealthCheckGracePeriodSeconds = intPtr(m.HealthCheckGracePeriodSeconds)
+	t.EnableExecuteCommand = m.EnableExecuteCommand.ValueBool()
+	t.PropagateTags = m.PropagateTags.ValueString()
+	for _, cp := range listOf[capacityProviderModel](ctx, m.CapacityProviderStrategy, diags) {
+		t.CapacityProviderStrategy = append(t.CapacityProviderStrategy, deploy.CapacityProvider{
+			CapacityProvider: cp.CapacityProvider.ValueString(), Weight: int(cp.Weight.ValueInt64()), Base: int(cp.Base.ValueInt64()),
+		})
+	}
+	if n := objectOf[networkModel](ctx, m.NetworkConfiguration, diags); n != nil {
+		t.Network = &deploy.NetworkConfig{
+			Subnets: stringsOf(ctx, n.Subnets, diags), SecurityGroups: stringsOf(ctx, n.SecurityGroups, diags),
+			AssignPublicIP: n.AssignPublicIP.ValueBool(),
+		}
+	}
+	for _, lb := range listOf[loadBalancerModel](ctx, m.LoadBalancers, diags) {
+		t.LoadBalancers = append(t.LoadBalancers, deploy.LoadBalancer{
+			TargetGroupARN: lb.TargetGroupARN.ValueString(), ContainerName: lb.ContainerName.ValueString(),
+			ContainerPort: int(lb.ContainerPort.ValueInt64()),
+		})
+	}
+	for _, sr := range listOf[serviceRegistryModel](ctx, m.ServiceRegistries, diags) {
+		t.ServiceRegistries = append(t.ServiceRegistries, sr.RegistryARN.ValueString())
+	}
+	if !m.Tags.IsNull() && !m.Tags.IsUnknown() {
+		t.Tags = map[string]string{}
+		diags.Append(m.Tags.ElementsAs(ctx, &t.Tags, false)...)
+	}
+	return t
+}
+
+// phases converts the phase blocks.
+func phases(ctx context.Context, l types.List, diags *diag.Diagnostics) []deploy.Phase {
+	var out []deploy.Phase
+	for _, p := range listOf[phaseModel](ctx, l, diags) {
+		ph := deploy.Phase{Percent: int(p.Percent.ValueInt64()), Count: int(p.Count.ValueInt64())}
+		if s := p.BakeTime.ValueString(); s != "" {
+			ph.BakeTime, _ = time.ParseDuration(s) // validated by the schema
+		}
+		out = append(out, ph)
+	}
+	return out
+}
+
+// autoScaling converts the auto_scaling block; nil when it is absent.
+func autoScaling(ctx context.Context, o types.Object, diags *diag.Diagnostics) *deploy.AutoScaling {
+	m := objectOf[autoScalingModel](ctx, o, diags)
+	if m == nil {
+		return nil
+	}
+	a := &deploy.AutoScaling{Min: int(m.MinCapacity.ValueInt64()), Max: int(m.MaxCapacity.ValueInt64())}
+	for _, tt := range listOf[targetTrackingModel](ctx, m.TargetTracking, diags) {
+		a.TargetTracking = append(a.TargetTracking, deploy.TargetTracking{
+			Name: tt.Name.ValueString(), PredefinedMetricType: tt.PredefinedMetricType.ValueString(),
+			ResourceLabel: tt.ResourceLabel.ValueString(), TargetValue: tt.TargetValue.ValueFloat64(),
+			ScaleInCooldown: intPtr(tt.ScaleInCooldown), ScaleOutCooldown: intPtr(tt.ScaleOutCooldown),
+			DisableScaleIn: tt.DisableScaleIn.ValueBool(),
+		})
+	}
+	return a
+}
+
+// engineConfig converts a plan (or state) into the engine's configuration.
+func engineConfig(ctx context.Context, m *phasedDeploymentModel, diags *diag.Diagnostics) deploy.Config {
+	cfg := deploy.Config{
+		Cluster: m.Cluster.ValueString(), Name: m.Name.ValueString(), TaskDefinition: m.TaskDefinition.ValueString(),
+		DeploymentID: m.DeploymentID.ValueString(), DesiredCount: intPtr(m.DesiredCount),
+		Service: template(ctx, m.Service, diags), Phases: phases(ctx, m.Phases, diags),
+		AutoScaling:       autoScaling(ctx, m.AutoScaling, diags),
+		RetainOldServices: int(m.RetainOldServices.ValueInt64()),
+	}
+	if cfg.DeploymentID == "" {
+		cfg.DeploymentID = defaultDeploymentID(cfg.Cluster, cfg.Name)
+	}
+	if rb := objectOf[rollbackModel](ctx, m.Rollback, diags); rb != nil {
+		cfg.RollbackAllAtOnce = rb.AllPhasesAtOnce.ValueBool()
+	}
+	if d, err := time.ParseDuration(m.SteadyStateTimeout.ValueString()); err == nil {
+		cfg.SteadyStateTimeout = d
+	}
+	if n := intPtr(m.FailedTaskThreshold); n != nil {
+		cfg.FailedTaskThreshold = *n
+	}
+	return cfg
+}
+
+// fingerprint identifies what a revision was deployed with: the task definition as
+// family:revision (whatever form was written) and the service template.
+func fingerprint(taskDefinition string, t deploy.ServiceTemplate) string {
+	b, _ := json.Marshal(t) // map keys are sorted by encoding/json
+	sum := sha256.Sum256(append([]byte(deploy.FamilyRevision(taskDefinition)+"\x00"), b...))
+	return deploy.FamilyRevision(taskDefinition) + "#" + hex.EncodeToString(sum[:8])
+}
+
+func refObject(r *deploy.ServiceRef) types.Object {
+	if r == nil {
+		return types.ObjectNull(serviceRefAttrTypes)
+	}
+	return types.ObjectValueMust(serviceRefAttrTypes, map[string]attr.Value{
+		"service_name": types.StringValue(r.Name), "service_arn": types.StringValue(r.ARN),
+		"revision": types.Int64Value(int64(r.Revision)), "task_definition": types.StringValue(r.TaskDefinition),
+		"desired_count": types.Int64Value(int64(r.DesiredCount)),
+	})
+}
+
+func refFromObject(ctx context.Context, o types.Object, diags *diag.Diagnostics) *deploy.ServiceRef {
+	m := objectOf[serviceRefModel](ctx, o, diags)
+	if m == nil {
+		return nil
+	}
+	return &deploy.ServiceRef{
+		Name: m.ServiceName.ValueString(), ARN: m.ServiceARN.ValueString(), Revision: int(m.Revision.ValueInt64()),
+		TaskDefinition: m.TaskDefinition.ValueString(), DesiredCount: int(m.DesiredCount.ValueInt64()),
+	}
+}
+
+func phasesList(pcs []deploy.PhaseCounts) types.List {
+	elemType := types.ObjectType{AttrTypes: phaseCountsAttrTypes}
+	vals := make([]attr.Value, 0, len(pcs))
+	for _, pc := range pcs {
+		vals = append(vals, types.ObjectValueMust(phaseCountsAttrTypes, map[string]attr.Value{
+			"new_count": types.Int64Value(int64(pc.New)), "old_count": types.Int64Value(int64(pc.Old)),
+		}))
+	}
+	return types.ListValueMust(elemType, vals)
+}
+
+func rolloutObject(r *deploy.Rollout) types.Object {
+	if r == nil {
+		return types.ObjectNull(lastRolloutAttrTypes)
+	}
+	return types.ObjectValueMust(lastRolloutAttrTypes, map[string]attr.Value{
+		"revision": types.Int64Value(int64(r.Revision)), "status": types.StringValue(r.Status),
+		"reason": types.StringValue(r.Reason), "started_at": types.StringValue(r.StartedAt.UTC().Format(time.RFC3339)),
+		"finished_at": types.StringValue(r.FinishedAt.UTC().Format(time.RFC3339)),
+	})
+}
+
+// engineState reads what the engine needs from Terraform state.
+func engineState(ctx context.Context, m *phasedDeploymentModel, diags *diag.Diagnostics) deploy.State {
+	return deploy.State{
+		Current: refFromObject(ctx, m.Current, diags), Previous: refFromObject(ctx, m.Previous, diags),
+		HighestRevision: int(m.HighestRevision.ValueInt64()), AutoScaling: autoScaling(ctx, m.AutoScaling, diags),
+	}
+}
+
+// setResult writes an engine result into the computed attributes of m.
+func setResult(m *phasedDeploymentModel, res *deploy.Result) {
+	m.Current = refObject(res.Current)
+	m.Previous = refObject(res.Previous)
+	m.HighestRevision = types.Int64Value(int64(res.HighestRevision))
+	if res.Current != nil {
+		m.Revision = types.Int64Value(int64(res.Current.Revision))
+		m.ServiceName = types.StringValue(res.Current.Name)
+		m.ServiceARN = types.StringValue(res.Current.ARN)
+	}
+	if res.Rollout != nil {
+		m.LastRollout = rolloutObject(res.Rollout)
+	}
+}

@@ -1,0 +1,145 @@
+package provider
+
+import (
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+)
+
+// phasedDeploymentModel is the ecs_phased_deployment resource as Terraform sends it.
+type phasedDeploymentModel struct {
+	ID                  types.String   `tfsdk:"id"`
+	Cluster             types.String   `tfsdk:"cluster"`
+	Name                types.String   `tfsdk:"name"`
+	TaskDefinition      types.String   `tfsdk:"task_definition"`
+	DesiredCount        types.Int64    `tfsdk:"desired_count"`
+	Service             types.Object   `tfsdk:"service"`
+	Phases              types.List     `tfsdk:"phase"`
+	Rollback            types.Object   `tfsdk:"rollback"`
+	AutoScaling         types.Object   `tfsdk:"auto_scaling"`
+	RetainOldServices   types.Int64    `tfsdk:"retain_old_services"`
+	SteadyStateTimeout  types.String   `tfsdk:"steady_state_timeout"`
+	FailedTaskThreshold types.Int64    `tfsdk:"failed_task_threshold"`
+	DeploymentID        types.String   `tfsdk:"deployment_id"`
+	Timeouts            timeouts.Value `tfsdk:"timeouts"`
+
+	Revision        types.Int64  `tfsdk:"revision"`
+	ServiceName     types.String `tfsdk:"service_name"`
+	ServiceARN      types.String `tfsdk:"service_arn"`
+	Current         types.Object `tfsdk:"current"`
+	Previous        types.Object `tfsdk:"previous"`
+	PlannedPhases   types.List   `tfsdk:"planned_phases"`
+	PlannedAction   types.String `tfsdk:"planned_action"`
+	HighestRevision types.Int64  `tfsdk:"highest_revision"`
+	LastRollout     types.Object `tfsdk:"last_rollout"`
+}
+
+// serviceModel is the service block: the template of every revision's service.
+type serviceModel struct {
+	LaunchType                    types.String `tfsdk:"launch_type"`
+	PlatformVersion               types.String `tfsdk:"platform_version"`
+	CapacityProviderStrategy      types.List   `tfsdk:"capacity_provider_strategy"`
+	NetworkConfiguration          types.Object `tfsdk:"network_configuration"`
+	LoadBalancers                 types.List   `tfsdk:"load_balancer"`
+	ServiceRegistries             types.List   `tfsdk:"service_registries"`
+	HealthCheckGracePeriodSeconds types.Int64  `tfsdk:"health_check_grace_period_seconds"`
+	EnableExecuteCommand          types.Bool   `tfsdk:"enable_execute_command"`
+	PropagateTags                 types.String `tfsdk:"propagate_tags"`
+	Tags                          types.Map    `tfsdk:"tags"`
+}
+
+type capacityProviderModel struct {
+	CapacityProvider types.String `tfsdk:"capacity_provider"`
+	Weight           types.Int64  `tfsdk:"weight"`
+	Base             types.Int64  `tfsdk:"base"`
+}
+
+type networkModel struct {
+	Subnets        types.List `tfsdk:"subnets"`
+	SecurityGroups types.List `tfsdk:"security_groups"`
+	AssignPublicIP types.Bool `tfsdk:"assign_public_ip"`
+}
+
+type loadBalancerModel struct {
+	TargetGroupARN types.String `tfsdk:"target_group_arn"`
+	ContainerName  types.String `tfsdk:"container_name"`
+	ContainerPort  types.Int64  `tfsdk:"container_port"`
+}
+
+type serviceRegistryModel struct {
+	RegistryARN types.String `tfsdk:"registry_arn"`
+}
+
+// phaseModel is one phase block.
+type phaseModel struct {
+	Percent  types.Int64  `tfsdk:"percent"`
+	Count    types.Int64  `tfsdk:"count"`
+	BakeTime types.String `tfsdk:"bake_time"`
+}
+
+// rollbackModel is the rollback block.
+type rollbackModel struct {
+	AllPhasesAtOnce types.Bool `tfsdk:"all_phases_at_once"`
+}
+
+// autoScalingModel is the auto_scaling block.
+type autoScalingModel struct {
+	MinCapacity    types.Int64 `tfsdk:"min_capacity"`
+	MaxCapacity    types.Int64 `tfsdk:"max_capacity"`
+	TargetTracking types.List  `tfsdk:"target_tracking"`
+}
+
+type targetTrackingModel struct {
+	Name                 types.String  `tfsdk:"name"`
+	PredefinedMetricType types.String  `tfsdk:"predefined_metric_type"`
+	ResourceLabel        types.String  `tfsdk:"resource_label"`
+	TargetValue          types.Float64 `tfsdk:"target_value"`
+	ScaleInCooldown      types.Int64   `tfsdk:"scale_in_cooldown"`
+	ScaleOutCooldown     types.Int64   `tfsdk:"scale_out_cooldown"`
+	DisableScaleIn       types.Bool    `tfsdk:"disable_scale_in"`
+}
+
+// serviceRefModel is the current and previous objects.
+type serviceRefModel struct {
+	ServiceName    types.String `tfsdk:"service_name"`
+	ServiceARN     types.String `tfsdk:"service_arn"`
+	Revision       types.Int64  `tfsdk:"revision"`
+	TaskDefinition types.String `tfsdk:"task_definition"`
+	DesiredCount   types.Int64  `tfsdk:"desired_count"`
+}
+
+var serviceRefAttrTypes = map[string]attr.Type{
+	"service_name":    types.StringType,
+	"service_arn":     types.StringType,
+	"revision":        types.Int64Type,
+	"task_definition": types.StringType,
+	"desired_count":   types.Int64Type,
+}
+
+// phaseCountsModel is one element of planned_phases.
+type phaseCountsModel struct {
+	NewCount types.Int64 `tfsdk:"new_count"`
+	OldCount types.Int64 `tfsdk:"old_count"`
+}
+
+var phaseCountsAttrTypes = map[string]attr.Type{
+	"new_count": types.Int64Type,
+	"old_count": types.Int64Type,
+}
+
+// lastRolloutModel is the last_rollout object.
+type lastRolloutModel struct {
+	Revision   types.Int64  `tfsdk:"revision"`
+	Status     types.String `tfsdk:"status"`
+	Reason     types.String `tfsdk:"reason"`
+	StartedAt  types.String `tfsdk:"started_at"`
+	FinishedAt types.String `tfsdk:"finished_at"`
+}
+
+var lastRolloutAttrTypes = map[string]attr.Type{
+	"revision":    types.Int64Type,
+	"status":      types.StringType,
+	"reason":      types.StringType,
+	"started_at":  types.StringType,
+	"finished_at": types.StringType,
+}

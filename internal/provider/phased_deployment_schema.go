@@ -1,0 +1,321 @@
+package provider
+
+import (
+	"context"
+	"regexp"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/objectvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+)
+
+// maxBaseNameLength leaves room in ECS's 255-character service names for "__N".
+const maxBaseNameLength = 245
+
+var (
+	baseNamePattern     = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	clusterPattern      = regexp.MustCompile(`^([A-Za-z0-9_-]{1,255}|arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster/[A-Za-z0-9_-]{1,255})$`)
+	taskDefPattern      = regexp.MustCompile(`^([A-Za-z0-9_-]{1,255}(:[1-9][0-9]*)?|arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition/[A-Za-z0-9_-]{1,255}:[1-9][0-9]*)$`)
+	deploymentIDPattern = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,256}$`)
+)
+
+func serviceRefAttributes(what string) map[string]schema.Attribute {
+	return map[string]schema.Attribute{
+		"service_name":    schema.StringAttribute{Computed: true, MarkdownDescription: "Name of the " + what + " service, `<name>__<revision>`."},
+		"service_arn":     schema.StringAttribute{Computed: true, MarkdownDescription: "ARN of the " + what + " service."},
+		"revision":        schema.Int64Attribute{Computed: true, MarkdownDescription: "Revision number of the " + what + " service."},
+		"task_definition": schema.StringAttribute{Computed: true, MarkdownDescription: "Task definition ARN the " + what + " service runs."},
+		"desired_count":   schema.Int64Attribute{Computed: true, MarkdownDescription: "Task count recorded for the " + what + " service."},
+	}
+}
+
+// Schema describes ecs_phased_deployment (SPEC §2).
+func (r *phasedDeploymentResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Runs a phased (canary) deployment of an Amazon ECS service inside `terraform apply`. " +
+			"Every change of `task_definition` or of the `service` block creates a new service revision `<name>__<N>` at 0 tasks, " +
+			"grows it phase by phase while the previous production service shrinks in inverse proportion, and rolls back " +
+			"in reverse phase order when anything fails.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "`<cluster name>/<name>`.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"cluster": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "Name or ARN of the ECS cluster. Changing it replaces the resource.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+				Validators: []validator.String{stringvalidator.RegexMatches(clusterPattern,
+					"must be a cluster name (1–255 letters, digits, hyphens and underscores) or a cluster ARN")},
+			},
+			"name": schema.StringAttribute{
+				Required: true,
+				MarkdownDescription: "Base name of the services. Revision N runs as the service `<name>__<N>`. " +
+					"Changing it replaces the resource.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+				Validators: []validator.String{
+					stringvalidator.LengthBetween(1, maxBaseNameLength),
+					stringvalidator.RegexMatches(baseNamePattern, "may contain only letters, digits, hyphens and underscores"),
+				},
+			},
+			"task_definition": schema.StringAttribute{
+				Required: true,
+				MarkdownDescription: "The task definition to deploy: `family:revision`, or a task definition ARN. " +
+					"Both forms of the same revision are the same deployment. A change deploys a new revision.",
+				Validators: []validator.String{stringvalidator.RegexMatches(taskDefPattern,
+					"must be family:revision, a family, or a task definition ARN")},
+			},
+			"desired_count": schema.Int64Attribute{
+				Optional: true,
+				MarkdownDescription: "Task count of the new revision. When omitted, the production service's live desired count is kept, " +
+					"so the count that ECS Service Auto Scaling chose survives a deployment; the first deployment then needs it. " +
+					"A change of this alone scales the production service in place.",
+				Validators: []validator.Int64{int64validator.AtLeast(0)},
+			},
+			"retain_old_services": schema.Int64Attribute{
+				Optional: true, Computed: true, Default: int64default.StaticInt64(3),
+				MarkdownDescription: "How many zero-count old revisions to keep for rollback. Older ones are deleted, oldest first; " +
+					"the service recorded as `previous` is always kept. Defaults to `3`.",
+				Validators: []validator.Int64{int64validator.AtLeast(0)},
+			},
+			"steady_state_timeout": schema.StringAttribute{
+				Optional: true, Computed: true, Default: stringdefault.StaticString("10m"),
+				MarkdownDescription: "How long each phase, and each rollback step, may take to reach its task counts, as a duration " +
+					"(`\"90s\"`, `\"10m\"`). Defaults to `\"10m\"`.",
+				Validators: []validator.String{duration()},
+			},
+			"failed_task_threshold": schema.Int64Attribute{
+				Optional: true,
+				MarkdownDescription: "How many tasks of the new revision may fail during a phase before it is rolled back. " +
+					"Defaults to ECS's deployment circuit breaker rule, `min(max(ceil(desired / 2), 3), 200)`.",
+				Validators: []validator.Int64{int64validator.AtLeast(1)},
+			},
+			"deployment_id": schema.StringAttribute{
+				Optional: true, Computed: true,
+				MarkdownDescription: "Value of the ownership tag `phased-deployment:id` on every service of this deployment. " +
+					"Services without it are never touched. Defaults to `<cluster name>/<name>`. Changing it replaces the resource.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace(), stringplanmodifier.UseStateForUnknown()},
+				Validators: []validator.String{stringvalidator.RegexMatches(deploymentIDPattern,
+					"must be 1–256 characters allowed in an ECS tag value")},
+			},
+			"revision": schema.Int64Attribute{
+				Computed:            true,
+				MarkdownDescription: "Revision number of the production service. Known at plan time when state exists.",
+			},
+			"service_name": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "Name of the production service, for example `web__7`.",
+			},
+			"service_arn": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "ARN of the production service.",
+			},
+			"current": schema.SingleNestedAttribute{
+				Computed:            true,
+				MarkdownDescription: "The production service and the task count it is recorded at.",
+				Attributes:          serviceRefAttributes("production"),
+			},
+			"previous": schema.SingleNestedAttribute{
+				Computed: true,
+				MarkdownDescription: "The service that was production before the last successful change, with its desired count from " +
+					"before that change, or null. Re-applying its task definition rolls back to it in one step.",
+				Attributes: serviceRefAttributes("previous"),
+			},
+			"planned_phases": schema.ListNestedAttribute{
+				Computed: true,
+				MarkdownDescription: "The task counts each phase of this plan's rollout reaches: the new revision's `new_count` and " +
+					"the old service's `old_count`. Shown by `terraform plan`.",
+				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+					"new_count": schema.Int64Attribute{Computed: true, MarkdownDescription: "Tasks of the new revision after the phase."},
+					"old_count": schema.Int64Attribute{Computed: true, MarkdownDescription: "Tasks of the old service after the phase."},
+				}},
+			},
+			"planned_action": schema.StringAttribute{
+				Computed: true,
+				MarkdownDescription: "What this plan does: `create`, `deploy` (a new revision), `rollback` (back to `previous`), " +
+					"`scale` (the production service in place), `update-in-place` (auto scaling only) or `none` (state only).",
+			},
+			"highest_revision": schema.Int64Attribute{
+				Computed:            true,
+				MarkdownDescription: "The highest revision number ever created for this deployment, rolled-back ones included.",
+			},
+			"last_rollout": schema.SingleNestedAttribute{
+				Computed:            true,
+				MarkdownDescription: "The last rollout: its revision, `status` (`succeeded` or `rolled_back`), `reason`, and RFC 3339 start and finish times.",
+				Attributes: map[string]schema.Attribute{
+					"revision":    schema.Int64Attribute{Computed: true, MarkdownDescription: "Revision the rollout deployed."},
+					"status":      schema.StringAttribute{Computed: true, MarkdownDescription: "`succeeded` or `rolled_back`."},
+					"reason":      schema.StringAttribute{Computed: true, MarkdownDescription: "Why it was rolled back, or what it was."},
+					"started_at":  schema.StringAttribute{Computed: true, MarkdownDescription: "RFC 3339 start time."},
+					"finished_at": schema.StringAttribute{Computed: true, MarkdownDescription: "RFC 3339 finish time."},
+				},
+			},
+		},
+		Blocks: map[string]schema.Block{
+			"service":      serviceBlock(),
+			"phase":        phaseBlock(),
+			"rollback":     rollbackBlock(),
+			"auto_scaling": autoScalingBlock(),
+			"timeouts":     timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
+		},
+	}
+}
+
+func serviceBlock() schema.Block {
+	return schema.SingleNestedBlock{
+		MarkdownDescription: "The template of every revision's ECS service. A change deploys a new revision.",
+		Attributes: map[string]schema.Attribute{
+			"launch_type": schema.StringAttribute{
+				Optional: true, MarkdownDescription: "`EC2`, `FARGATE` or `EXTERNAL`. Conflicts with `capacity_provider_strategy`.",
+				Validators: []validator.String{stringvalidator.OneOf("EC2", "FARGATE", "EXTERNAL")},
+			},
+			"platform_version": schema.StringAttribute{Optional: true, MarkdownDescription: "Fargate platform version, for example `LATEST`."},
+			"health_check_grace_period_seconds": schema.Int64Attribute{
+				Optional: true, MarkdownDescription: "Seconds ECS ignores load balancer health checks after a task starts.",
+				Validators: []validator.Int64{int64validator.Between(0, 2147483647)},
+			},
+			"enable_execute_command": schema.BoolAttribute{Optional: true, MarkdownDescription: "Whether ECS Exec is enabled on the tasks."},
+			"propagate_tags": schema.StringAttribute{
+				Optional: true, MarkdownDescription: "`SERVICE`, `TASK_DEFINITION` or `NONE`: where tasks take their tags from.",
+				Validators: []validator.String{stringvalidator.OneOf("SERVICE", "TASK_DEFINITION", "NONE")},
+			},
+			"tags": schema.MapAttribute{
+				ElementType: types.StringType, Optional: true,
+				MarkdownDescription: "Tags of every revision's service, besides the `phased-deployment:*` tags the provider sets.",
+				Validators: []validator.Map{
+					mapvalidator.SizeAtMost(48),
+					mapvalidator.KeysAre(stringvalidator.LengthBetween(1, 128), stringvalidator.NoneOf("phased-deployment:id", "phased-deployment:revision")),
+					mapvalidator.ValueStringsAre(stringvalidator.LengthAtMost(256)),
+				},
+			},
+		},
+		Blocks: map[string]schema.Block{
+			"capacity_provider_strategy": schema.ListNestedBlock{
+				MarkdownDescription: "Capacity providers to run tasks on. Conflicts with `launch_type`.",
+				Validators: []validator.List{
+					listvalidator.SizeAtMost(20),
+					listvalidator.ConflictsWith(path.MatchRelative().AtParent().AtName("launch_type")),
+				},
+				NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{
+					"capacity_provider": schema.StringAttribute{Required: true, MarkdownDescription: "Capacity provider name, for example `FARGATE_SPOT`."},
+					"weight":            schema.Int64Attribute{Optional: true, MarkdownDescription: "Relative share of tasks (0–1000).", Validators: []validator.Int64{int64validator.Between(0, 1000)}},
+					"base":              schema.Int64Attribute{Optional: true, MarkdownDescription: "Tasks placed on this provider first (0–100000).", Validators: []validator.Int64{int64validator.Between(0, 100000)}},
+				}},
+			},
+			"network_configuration": schema.SingleNestedBlock{
+				MarkdownDescription: "awsvpc networking of the tasks.",
+				Validators:          []validator.Object{objectvalidator.AlsoRequires(path.MatchRelative().AtName("subnets"))},
+				Attributes: map[string]schema.Attribute{
+					"subnets":          schema.ListAttribute{ElementType: types.StringType, Optional: true, MarkdownDescription: "Subnet IDs (required in the block).", Validators: []validator.List{listvalidator.SizeBetween(1, 16)}},
+					"security_groups":  schema.ListAttribute{ElementType: types.StringType, Optional: true, MarkdownDescription: "Security group IDs.", Validators: []validator.List{listvalidator.SizeAtMost(5)}},
+					"assign_public_ip": schema.BoolAttribute{Optional: true, MarkdownDescription: "Whether tasks get a public IP."},
+				},
+			},
+			"load_balancer": schema.ListNestedBlock{
+				MarkdownDescription: "Target groups the tasks register with.",
+				NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{
+					"target_group_arn": schema.StringAttribute{Required: true, MarkdownDescription: "Target group ARN."},
+					"container_name":   schema.StringAttribute{Required: true, MarkdownDescription: "Container to register."},
+					"container_port":   schema.Int64Attribute{Required: true, MarkdownDescription: "Container port to register.", Validators: []validator.Int64{int64validator.Between(1, 65535)}},
+				}},
+			},
+			"service_registries": schema.ListNestedBlock{
+				MarkdownDescription: "Cloud Map service registries.",
+				Validators:          []validator.List{listvalidator.SizeAtMost(1)},
+				NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{
+					"registry_arn": schema.StringAttribute{Required: true, MarkdownDescription: "Cloud Map service ARN."},
+				}},
+			},
+		},
+	}
+}
+
+func phaseBlock() schema.Block {
+	return schema.ListNestedBlock{
+		MarkdownDescription: "One step of the rollout; give exactly one of `percent` or `count`. Phases only grow the new revision, " +
+			"and the last one must reach the desired count. Without phase blocks the rollout is one phase at 100 %.",
+		Validators: []validator.List{listvalidator.SizeAtMost(20)},
+		NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{
+			"percent": schema.Int64Attribute{
+				Optional: true, MarkdownDescription: "Share of the desired count, 1–100, rounded up.",
+				Validators: []validator.Int64{
+					int64validator.Between(1, 100),
+					int64validator.ExactlyOneOf(path.MatchRelative().AtParent().AtName("count")),
+				},
+			},
+			"count": schema.Int64Attribute{
+				Optional: true, MarkdownDescription: "Task count, at least 1, capped at the desired count.",
+				Validators: []validator.Int64{int64validator.AtLeast(1)},
+			},
+			"bake_time": schema.StringAttribute{
+				Optional: true, MarkdownDescription: "How long to watch the phase for failures after it reached its counts, for example `\"2m\"`.",
+				Validators: []validator.String{duration()},
+			},
+		}},
+	}
+}
+
+func rollbackBlock() schema.Block {
+	return schema.SingleNestedBlock{
+		MarkdownDescription: "How a failed rollout is rolled back.",
+		Attributes: map[string]schema.Attribute{
+			"all_phases_at_once": schema.BoolAttribute{
+				Optional: true,
+				MarkdownDescription: "`false` (default): roll back phase by phase in reverse order, R_k … R_1. " +
+					"`true`: bring the old service straight back to its pre-rollout count in one step.",
+			},
+		},
+	}
+}
+
+func autoScalingBlock() schema.Block {
+	return schema.SingleNestedBlock{
+		MarkdownDescription: "ECS Service Auto Scaling for the production service. It is taken off the old service during a rollout " +
+			"and registered on the new one after the last phase (or back on the old one after a rollback).",
+		Validators: []validator.Object{objectvalidator.AlsoRequires(
+			path.MatchRelative().AtName("min_capacity"), path.MatchRelative().AtName("max_capacity"))},
+		Attributes: map[string]schema.Attribute{
+			"min_capacity": schema.Int64Attribute{Optional: true, MarkdownDescription: "Lowest task count (required in the block).", Validators: []validator.Int64{int64validator.AtLeast(0)}},
+			"max_capacity": schema.Int64Attribute{
+				Optional: true, MarkdownDescription: "Highest task count (required in the block), at least `min_capacity`.",
+				Validators: []validator.Int64{
+					int64validator.AtLeast(0),
+					int64validator.AtLeastSumOf(path.MatchRelative().AtParent().AtName("min_capacity")),
+				},
+			},
+		},
+		Blocks: map[string]schema.Block{
+			"target_tracking": schema.ListNestedBlock{
+				MarkdownDescription: "Target tracking scaling policies.",
+				Validators:          []validator.List{listvalidator.SizeAtMost(10)},
+				NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{
+					"name": schema.StringAttribute{Required: true, MarkdownDescription: "Policy name.", Validators: []validator.String{
+						stringvalidator.LengthBetween(1, 256), stringvalidator.RegexMatches(regexp.MustCompile(`^[^:/]+$`), "may not contain : or /")}},
+					"predefined_metric_type": schema.StringAttribute{
+						Required: true, MarkdownDescription: "`ECSServiceAverageCPUUtilization`, `ECSServiceAverageMemoryUtilization` or `ALBRequestCountPerTarget`.",
+						Validators: []validator.String{stringvalidator.OneOf("ECSServiceAverageCPUUtilization", "ECSServiceAverageMemoryUtilization", "ALBRequestCountPerTarget")},
+					},
+					"resource_label":     schema.StringAttribute{Optional: true, MarkdownDescription: "Resource label, required for `ALBRequestCountPerTarget`."},
+					"target_value":       schema.Float64Attribute{Required: true, MarkdownDescription: "Target value of the metric.", Validators: []validator.Float64{float64validator.AtLeast(0.001)}},
+					"scale_in_cooldown":  schema.Int64Attribute{Optional: true, MarkdownDescription: "Seconds between scale-in activities.", Validators: []validator.Int64{int64validator.AtLeast(0)}},
+					"scale_out_cooldown": schema.Int64Attribute{Optional: true, MarkdownDescription: "Seconds between scale-out activities.", Validators: []validator.Int64{int64validator.AtLeast(0)}},
+					"disable_scale_in":   schema.BoolAttribute{Optional: true, MarkdownDescription: "Whether the policy never scales in."},
+				}},
+			},
+		},
+	}
+}
