@@ -77,7 +77,7 @@ func (r *rollout) execute(ctx context.Context) (*Result, error) {
 
 // runPhase scales the new revision up, waits, scales the old one down, waits, and bakes.
 func (r *rollout) runPhase(ctx context.Context, phase int, pc PhaseCounts, threshold int) error {
-	r.step(ctx, fmt.Sprintf("phase %d of %d: %s to %d tasks%s", phase, len(r.phases), r.newSvc, pc.New, r.oldPart(", then ", pc.Old)),
+	r.step(ctx, fmt.Sprintf("phase %d of %d: %s to %d tasks%s", phase, len(r.phases), r.newSvc, pc.New, r.oldPart(", then ", " to ", pc.Old)),
 		map[string]any{"phase": phase, "new_service": r.newSvc, "new_count": pc.New, "old_service": r.oldSvc, "old_count": pc.Old})
 	w := newWatch(r.seen[r.newSvc], pc.New, threshold)
 	stage := fmt.Sprintf("scaling %s up to %d tasks", r.newSvc, pc.New)
@@ -104,17 +104,17 @@ func (r *rollout) runPhase(ctx context.Context, phase int, pc PhaseCounts, thres
 			return &stageError{phase, stage, err}
 		}
 	}
-	r.step(ctx, fmt.Sprintf("phase %d of %d done: %s at %d%s", phase, len(r.phases), r.newSvc, pc.New, r.oldPart(", ", pc.Old)),
+	r.step(ctx, fmt.Sprintf("phase %d of %d done: %s at %d%s", phase, len(r.phases), r.newSvc, pc.New, r.oldPart(", ", " at ", pc.Old)),
 		map[string]any{"phase": phase})
 	return nil
 }
 
 // oldPart describes the old service's side of a phase, or nothing on a first deployment.
-func (r *rollout) oldPart(sep string, n int) string {
+func (r *rollout) oldPart(sep, verb string, n int) string {
 	if r.oldSvc == "" {
 		return ""
 	}
-	return fmt.Sprintf("%s%s at %d", sep, r.oldSvc, n)
+	return fmt.Sprintf("%s%s%s%d", sep, r.oldSvc, verb, n)
 }
 
 // apiFailure wraps an error of an API call as a phase failure.

@@ -212,8 +212,9 @@ func (r *phasedDeploymentResource) previewRollout(ctx context.Context, plan *pha
 	if !ok {
 		return // the engine will rediscover production; nothing can be exact here
 	}
-	// With auto scaling on production its live count may move before apply.
-	countsKnown := st.AutoScaling == nil
+	// The old service's pre-setup count is read now. Should auto scaling move it before apply,
+	// Terraform reports the plan as inconsistent and nothing is changed; planning again helps.
+	countsKnown := true
 	p := max(liveCur, cur.DesiredCount)
 
 	if action == actionRollback {
@@ -248,8 +249,8 @@ func (r *phasedDeploymentResource) previewRollout(ctx context.Context, plan *pha
 	desired := liveCur
 	if cfg.DesiredCount != nil {
 		desired = *cfg.DesiredCount
-	} else if !countsKnown || cfg.AutoScaling != nil {
-		desired = -1
+	} else if st.AutoScaling != nil || cfg.AutoScaling != nil {
+		desired = -1 // auto scaling decides the count until the rollout takes it off
 	}
 	if desired >= 0 {
 		desired = clampedDesired(cfg, desired)

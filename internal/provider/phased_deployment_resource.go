@@ -70,7 +70,8 @@ func (r *phasedDeploymentResource) engine() *deploy.Engine {
 	return &deploy.Engine{ECS: r.clients.ECS, AutoScaling: r.clients.AutoScaling, Log: tflogLogger{}, Poll: r.poll}
 }
 
-// tflogLogger sends the engine's progress to tflog: TF_LOG_PROVIDER=INFO shows the rollout.
+// tflogLogger sends the engine's progress to tflog: TF_LOG_PROVIDER=INFO shows each step of a
+// rollout as it happens, with structured fields (cluster, service, phase, counts).
 type tflogLogger struct{}
 
 func (tflogLogger) Info(ctx context.Context, msg string, f map[string]any)  { tflog.Info(ctx, msg, f) }
