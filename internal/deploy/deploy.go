@@ -65,6 +65,9 @@ func (r *run) scale(ctx context.Context, service string, n int) error {
 		Cluster: aws.String(r.cluster), Service: aws.String(service), DesiredCount: aws.Int32(int32(n)),
 	})
 	if err != nil {
+		// The call may have reached ECS before it failed (a cancel, a timeout): the count is
+		// unknown now, so the next scale of this service, a rollback's, is always sent.
+		delete(r.desired, service)
 		return fmt.Errorf("scaling ECS service %s to %d: %w", service, n, err)
 	}
 	r.desired[service] = n
@@ -189,6 +192,8 @@ func (e *Engine) Deploy(ctx context.Context, cfg Config, st State) (*Result, err
 	r.res.HighestRevision = max(st.HighestRevision, inv.highest)
 
 	// Setup 1: production back to its recorded count, so the rollout starts from full capacity.
+	// Its tasks may also still be starting (a killed run had just scaled it up): the rollout
+	// waits for them too, or its first phase could shrink a service not yet at its count.
 	p := 0
 	if prod != nil {
 		if prod.Desired < recorded {
@@ -196,11 +201,13 @@ func (e *Engine) Deploy(ctx context.Context, cfg Config, st State) (*Result, err
 			if err := r.scale(ctx, prod.Name, recorded); err != nil {
 				return nil, err
 			}
-			if err := r.waitFor(ctx, "start", []goal{{name: prod.Name, count: recorded}}, nil); err != nil {
-				return nil, fmt.Errorf("restoring production service %s to %d tasks: %w", prod.Name, recorded, err)
-			}
 		}
 		p = max(r.desired[prod.Name], recorded)
+		if prod.Desired < p || prod.Running < p || prod.Pending > 0 {
+			if err := r.waitFor(ctx, "start", []goal{{name: prod.Name, count: p}}, nil); err != nil {
+				return nil, fmt.Errorf("restoring production service %s to %d tasks: %w", prod.Name, p, err)
+			}
+		}
 	}
 	desired, err := resolveDesired(r.cfg, prod, p)
 	if err != nil {
@@ -240,6 +247,9 @@ func (e *Engine) Deploy(ctx context.Context, cfg Config, st State) (*Result, err
 		if captured != nil {
 			r.step(ctx, fmt.Sprintf("took auto scaling (%d–%d) off %s for the rollout", captured.Min, captured.Max, prod.Name), map[string]any{"service": prod.Name})
 		}
+	}
+	if prod != nil {
+		r.wt.learnStartTime(ctx, prod.Name)
 	}
 	restore := captured
 	if restore == nil {

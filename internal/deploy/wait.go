@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -157,6 +158,7 @@ func (wt *waiter) wait(ctx context.Context, kind string, goals []goal, w *watch,
 		names = append(names, w.name)
 	}
 	wt.waits++
+	callsBefore := wt.calls
 	// The first poll comes after most of what this kind of wait took before, if it is known;
 	// later polls come at an eighth of the time waited so far, so a wait is noticed within about
 	// 12 % of its length at a cost that grows only logarithmically with it.
@@ -200,9 +202,10 @@ func (wt *waiter) wait(ctx context.Context, kind string, goals []goal, w *watch,
 		}
 		if done {
 			took := clock.Now().Sub(start)
-			if _, ok := wt.learned[kind]; !ok || took > 0 {
-				wt.learned[kind] = took
-			}
+			wt.learned[kind] = took
+			wt.e.log().Debug(ctx, "wait done", map[string]any{
+				"kind": kind, "services": names, "took_ms": took.Milliseconds(), "polls": wt.calls - callsBefore,
+			})
 			return found, nil
 		}
 		if !clock.Now().Before(deadline) {
@@ -335,3 +338,32 @@ func containsString(list []string, s string) bool {
 }
 
 var errNoProduction = errors.New("no production service")
+
+// learnStartTime seeds the estimate of how long a task takes to start from a service's running
+// tasks (createdAt to startedAt, the median of up to ten), so that even the first wait of a
+// rollout sleeps until shortly before the new tasks can run. It costs a ListTasks and a
+// DescribeTasks call; any error just leaves the estimate unknown.
+func (wt *waiter) learnStartTime(ctx context.Context, service string) {
+	list, err := wt.e.ECS.ListTasks(ctx, &ecs.ListTasksInput{
+		Cluster: aws.String(wt.cluster), ServiceName: aws.String(service), DesiredStatus: types.DesiredStatusRunning,
+		MaxResults: aws.Int32(10),
+	})
+	if err != nil || len(list.TaskArns) == 0 {
+		return
+	}
+	out, err := wt.e.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(wt.cluster), Tasks: list.TaskArns})
+	if err != nil {
+		return
+	}
+	var took []time.Duration
+	for _, t := range out.Tasks {
+		if t.CreatedAt != nil && t.StartedAt != nil && t.StartedAt.After(*t.CreatedAt) {
+			took = append(took, t.StartedAt.Sub(*t.CreatedAt))
+		}
+	}
+	if len(took) == 0 {
+		return
+	}
+	slices.Sort(took)
+	wt.learned["start"] = took[len(took)/2]
+}
