@@ -17,40 +17,49 @@ import (
 const importIDForm = "<cluster>/<name> or <cluster>/<name>/<deployment_id>, where <cluster> is a cluster name or ARN"
 
 // parseImportID splits an import ID into cluster, name and deployment ID (default
-// "<cluster name>/<name>"). A deployment ID may itself contain slashes.
+// "<cluster name>/<name>"). A deployment ID may itself contain slashes. Every error names the
+// expected form.
 func parseImportID(id string) (cluster, name, deploymentID string, err error) {
-	rest := id
+	var rest string
 	if strings.HasPrefix(id, "arn:") {
 		i := strings.Index(id, ":cluster/")
 		if i < 0 {
-			return "", "", "", fmt.Errorf("import ID %q: a cluster ARN must contain :cluster/<name>", id)
+			return "", "", "", importIDError(id, "starts with an ARN that is not a cluster ARN (…:cluster/<name>)")
 		}
 		j := strings.Index(id[i+len(":cluster/"):], "/")
 		if j < 0 {
-			return "", "", "", fmt.Errorf("import ID %q has no <name> after the cluster", id)
+			return "", "", "", importIDError(id, "has no <name> after the cluster")
 		}
 		cluster, rest = id[:i+len(":cluster/")+j], id[i+len(":cluster/")+j+1:]
 	} else {
 		var ok bool
 		cluster, rest, ok = strings.Cut(id, "/")
 		if !ok {
-			return "", "", "", fmt.Errorf("import ID %q has no <name> after the cluster", id)
+			return "", "", "", importIDError(id, "has no <name> after the cluster")
 		}
 	}
 	name, deploymentID, _ = strings.Cut(rest, "/")
 	if !clusterPattern.MatchString(cluster) {
-		return "", "", "", fmt.Errorf("import ID %q: %q is not a cluster name or ARN", id, cluster)
+		return "", "", "", importIDError(id, fmt.Sprintf("names the cluster %q, which is not a cluster name or ARN", cluster))
 	}
 	if name == "" || len(name) > maxBaseNameLength || !baseNamePattern.MatchString(name) {
-		return "", "", "", fmt.Errorf("import ID %q: %q is not a valid name (letters, digits, hyphens and underscores)", id, name)
+		return "", "", "", importIDError(id, fmt.Sprintf("names %q, which is not a valid name (1–%d letters, digits, hyphens and underscores)", name, maxBaseNameLength))
 	}
 	if deploymentID == "" {
 		if strings.HasSuffix(rest, "/") {
-			return "", "", "", fmt.Errorf("import ID %q ends with an empty deployment ID", id)
+			return "", "", "", importIDError(id, "ends with an empty deployment ID")
 		}
 		deploymentID = defaultDeploymentID(cluster, name)
 	}
+	if !deploymentIDPattern.MatchString(deploymentID) {
+		return "", "", "", importIDError(id, fmt.Sprintf("names the deployment ID %q, which is not a valid tag value", deploymentID))
+	}
 	return cluster, name, deploymentID, nil
+}
+
+// importIDError says what is wrong with an import ID and which form is expected.
+func importIDError(id, problem string) error {
+	return fmt.Errorf("import ID %q %s; expected %s, for example prod/web", id, problem, importIDForm)
 }
 
 // ImportState discovers a deployment's services (SPEC §2.7): the production service is the
@@ -58,7 +67,7 @@ func parseImportID(id string) (cluster, name, deploymentID string, err error) {
 func (r *phasedDeploymentResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	cluster, name, deploymentID, err := parseImportID(req.ID)
 	if err != nil {
-		resp.Diagnostics.AddError("Invalid Import ID", fmt.Sprintf("%v. Expected %s, for example prod/web.", err, importIDForm))
+		addError(&resp.Diagnostics, "Invalid Import ID", "The import ID does not name a phased deployment; nothing was imported.", err)
 		return
 	}
 	imp, err := r.engine().Import(ctx, cluster, name, deploymentID)
@@ -72,15 +81,15 @@ func (r *phasedDeploymentResource) ImportState(ctx context.Context, req resource
 		ID: types.StringValue(defaultDeploymentID(cluster, name)), Cluster: types.StringValue(cluster),
 		Name: types.StringValue(name), TaskDefinition: types.StringValue(deploy.FamilyRevision(cur.TaskDefinition)),
 		DesiredCount: types.Int64Value(int64(cur.DesiredCount)), DeploymentID: types.StringValue(deploymentID),
-		Service:  types.ObjectNull(objectAttrTypes(ctx, serviceBlock())),
-		Phases:   types.ListNull(types.ObjectType{AttrTypes: objectAttrTypes(ctx, phaseBlock())}),
-		Rollback: types.ObjectNull(objectAttrTypes(ctx, rollbackBlock())),
-		AutoScaling: autoScalingObject(ctx, imp.AutoScaling),
-		RetainOldServices:   types.Int64Value(3), SteadyStateTimeout: types.StringValue("10m"),
+		Service:           types.ObjectNull(objectAttrTypes(ctx, serviceBlock())),
+		Phases:            types.ListNull(types.ObjectType{AttrTypes: objectAttrTypes(ctx, phaseBlock())}),
+		Rollback:          types.ObjectNull(objectAttrTypes(ctx, rollbackBlock())),
+		AutoScaling:       autoScalingObject(ctx, imp.AutoScaling),
+		RetainOldServices: types.Int64Value(3), SteadyStateTimeout: types.StringValue("10m"),
 		FailedTaskThreshold: types.Int64Null(),
 		Timeouts:            timeouts.Value{Object: types.ObjectNull(map[string]attr.Type{"create": types.StringType, "update": types.StringType, "delete": types.StringType})},
 		PlannedAction:       types.StringValue(actionNone), PlannedPhases: phasesList(nil),
-		LastRollout:         types.ObjectNull(lastRolloutAttrTypes),
+		LastRollout: types.ObjectNull(lastRolloutAttrTypes),
 	}
 	setResult(&m, &deploy.Result{State: imp.State})
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)

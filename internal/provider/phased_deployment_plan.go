@@ -92,13 +92,29 @@ func previewPhases(plan *phasedDeploymentModel, cfg deploy.Config, desired, prev
 	}
 	if err != nil {
 		if le, ok := err.(*deploy.LastPhaseError); ok {
-			diags.AddAttributeError(path.Root("phase").AtListIndex(le.Phase-1), "Last Phase Falls Short", le.Error()+".")
+			addLastPhaseError(diags, le)
 		} else {
 			diags.AddError("Invalid Phases", err.Error())
 		}
 		return
 	}
 	plan.PlannedPhases = phasesList(pcs)
+}
+
+// addLastPhaseError reports, on the last phase's path, that it does not reach the desired count.
+func addLastPhaseError(diags *diag.Diagnostics, le *deploy.LastPhaseError) {
+	p := path.Root("phase").AtListIndex(le.Phase - 1)
+	diags.AddAttributeError(p, "Last Phase Falls Short", fmt.Sprintf("%s: %s.", p, le.Error()))
+}
+
+// rollbackTarget is the previous service as a post-production rollback brings it back: at its
+// recorded count, or at the configured desired_count when one is set, so that the configuration
+// and the rolled-back service agree and the next plan is empty.
+func rollbackTarget(cfg deploy.Config, prev deploy.ServiceRef) deploy.ServiceRef {
+	if cfg.DesiredCount != nil {
+		prev.DesiredCount = clampedDesired(cfg, *cfg.DesiredCount)
+	}
+	return prev
 }
 
 func clampedDesired(cfg deploy.Config, n int) int {
@@ -221,10 +237,9 @@ func (r *phasedDeploymentResource) previewRollout(ctx context.Context, plan *pha
 		if _, ok := live[st.Previous.Name]; !ok {
 			diags.AddWarning("Previous Service Gone",
 				fmt.Sprintf("The configuration matches the previous revision %d, but its service %s no longer exists, so a new revision is deployed instead of a post-production rollback.", st.Previous.Revision, st.Previous.Name))
-			action = actionDeploy
 			plan.PlannedAction = types.StringValue(actionDeploy)
 		} else {
-			prev := *st.Previous
+			prev := rollbackTarget(cfg, *st.Previous)
 			plan.Revision = types.Int64Value(int64(prev.Revision))
 			plan.ServiceName, plan.ServiceARN = types.StringValue(prev.Name), types.StringValue(prev.ARN)
 			plan.Current = refObject(&prev)

@@ -123,19 +123,21 @@ func (r *phasedDeploymentResource) Create(ctx context.Context, req resource.Crea
 		return
 	}
 	addWarnings(&resp.Diagnostics, res)
-	r.fillAfterApply(&plan, cfg, res)
+	r.fillAfterApply(&plan, cfg, res, actionCreate)
 	fps := map[string]string{res.Current.Name: fingerprint(cfg.TaskDefinition, cfg.Service)}
 	saveFingerprints(ctx, resp.Private.SetKey, fps, res, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
-// fillAfterApply sets the computed values that only apply knows.
-func (r *phasedDeploymentResource) fillAfterApply(m *phasedDeploymentModel, cfg deploy.Config, res *deploy.Result) {
+// fillAfterApply sets the computed values that only apply knows. action is what apply did, for
+// a plan that could not say; the planned phases come from the engine when the plan could not
+// compute them (the count auto scaling chose is read at apply).
+func (r *phasedDeploymentResource) fillAfterApply(m *phasedDeploymentModel, cfg deploy.Config, res *deploy.Result, action string) {
 	m.ID = types.StringValue(defaultDeploymentID(cfg.Cluster, cfg.Name))
 	m.DeploymentID = types.StringValue(cfg.DeploymentID)
 	setResult(m, res)
 	if m.PlannedAction.IsUnknown() {
-		m.PlannedAction = types.StringValue("create")
+		m.PlannedAction = types.StringValue(action)
 	}
 	if m.PlannedPhases.IsUnknown() {
 		m.PlannedPhases = phasesList(res.Phases)
@@ -171,6 +173,14 @@ func (r *phasedDeploymentResource) Read(ctx context.Context, req resource.ReadRe
 	}
 	if !state.DesiredCount.IsNull() && state.AutoScaling.IsNull() && int64(live.Current.DesiredCount) != state.DesiredCount.ValueInt64() {
 		state.DesiredCount = types.Int64Value(int64(live.Current.DesiredCount))
+	}
+	// current and previous record the task definitions their services run now: apply reports
+	// the live ones, so a plan built from stale ones would not match what apply produces.
+	st.Current.TaskDefinition = live.Current.TaskDefinition
+	state.Current = refObject(st.Current)
+	if st.Previous != nil && live.Previous != nil {
+		st.Previous.TaskDefinition = live.Previous.TaskDefinition
+		state.Previous = refObject(st.Previous)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
@@ -208,14 +218,20 @@ func (r *phasedDeploymentResource) Update(ctx context.Context, req resource.Upda
 
 	var res *deploy.Result
 	var err error
-	switch action := plan.PlannedAction.ValueString(); action {
+	action := plan.PlannedAction.ValueString()
+	switch action {
 	case actionDeploy:
 		res, err = eng.Deploy(ctx, cfg, st)
 		if err == nil {
 			fps[res.Current.Name] = fingerprint(cfg.TaskDefinition, cfg.Service)
 		}
 	case actionRollback:
-		res, err = eng.RollBackToPrevious(ctx, cfg, st)
+		target := st
+		if st.Previous != nil {
+			prev := rollbackTarget(cfg, *st.Previous)
+			target.Previous = &prev
+		}
+		res, err = eng.RollBackToPrevious(ctx, cfg, target)
 		if errors.Is(err, deploy.ErrPreviousGone) {
 			resp.Diagnostics.AddWarning("Previous Service Gone",
 				fmt.Sprintf("The previous service %s was deleted since the plan, so a new revision is deployed instead of a rollback.", st.Previous.Name))
@@ -246,7 +262,7 @@ func (r *phasedDeploymentResource) Update(ctx context.Context, req resource.Upda
 		return
 	}
 	addWarnings(&resp.Diagnostics, res)
-	setResult(&plan, res)
+	r.fillAfterApply(&plan, cfg, res, action)
 	saveFingerprints(ctx, resp.Private.SetKey, fps, res, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
@@ -286,7 +302,9 @@ func (lastPhaseValidator) Description(_ context.Context) string {
 	return "the last phase must reach desired_count"
 }
 
-func (v lastPhaseValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+func (v lastPhaseValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
 
 func (lastPhaseValidator) ValidateResource(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var desired types.Int64
@@ -310,7 +328,7 @@ func (lastPhaseValidator) ValidateResource(ctx context.Context, req resource.Val
 	_, _, err := deploy.PlanPhases(int(desired.ValueInt64()), 0, ps)
 	var le *deploy.LastPhaseError
 	if errors.As(err, &le) {
-		resp.Diagnostics.AddAttributeError(path.Root("phase").AtListIndex(le.Phase-1), "Last Phase Falls Short", le.Error()+".")
+		addLastPhaseError(&resp.Diagnostics, le)
 	}
 }
 

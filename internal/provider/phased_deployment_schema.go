@@ -83,7 +83,8 @@ func (r *phasedDeploymentResource) Schema(ctx context.Context, _ resource.Schema
 				Optional: true,
 				MarkdownDescription: "Task count of the new revision. When omitted, the production service's live desired count is kept, " +
 					"so the count that ECS Service Auto Scaling chose survives a deployment; the first deployment then needs it. " +
-					"A change of this alone scales the production service in place.",
+					"A change of this alone scales the production service in place. A post-production rollback brings the previous " +
+					"service back at this count when it is set, and otherwise at the count it had before it was replaced.",
 				Validators: []validator.Int64{int64validator.AtLeast(0)},
 			},
 			"retain_old_services": schema.Int64Attribute{
@@ -249,23 +250,23 @@ func phaseBlock() schema.Block {
 		MarkdownDescription: "One step of the rollout; give exactly one of `percent` or `count`. Phases only grow the new revision, " +
 			"and the last one must reach the desired count. Without phase blocks the rollout is one phase at 100 %.",
 		Validators: []validator.List{listvalidator.SizeAtMost(20)},
-		NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{
-			"percent": schema.Int64Attribute{
-				Optional: true, MarkdownDescription: "Share of the desired count, 1–100, rounded up.",
-				Validators: []validator.Int64{
-					int64validator.Between(1, 100),
-					int64validator.ExactlyOneOf(path.MatchRelative().AtParent().AtName("count")),
+		NestedObject: schema.NestedBlockObject{
+			Validators: []validator.Object{exactlyOneOf("percent", "count")},
+			Attributes: map[string]schema.Attribute{
+				"percent": schema.Int64Attribute{
+					Optional: true, MarkdownDescription: "Share of the desired count, 1–100, rounded up.",
+					Validators: []validator.Int64{int64validator.Between(1, 100)},
+				},
+				"count": schema.Int64Attribute{
+					Optional: true, MarkdownDescription: "Task count, at least 1, capped at the desired count.",
+					Validators: []validator.Int64{int64validator.AtLeast(1)},
+				},
+				"bake_time": schema.StringAttribute{
+					Optional: true, MarkdownDescription: "How long to watch the phase for failures after it reached its counts, for example `\"2m\"`.",
+					Validators: []validator.String{duration()},
 				},
 			},
-			"count": schema.Int64Attribute{
-				Optional: true, MarkdownDescription: "Task count, at least 1, capped at the desired count.",
-				Validators: []validator.Int64{int64validator.AtLeast(1)},
-			},
-			"bake_time": schema.StringAttribute{
-				Optional: true, MarkdownDescription: "How long to watch the phase for failures after it reached its counts, for example `\"2m\"`.",
-				Validators: []validator.String{duration()},
-			},
-		}},
+		},
 	}
 }
 
@@ -286,16 +287,15 @@ func autoScalingBlock() schema.Block {
 	return schema.SingleNestedBlock{
 		MarkdownDescription: "ECS Service Auto Scaling for the production service. It is taken off the old service during a rollout " +
 			"and registered on the new one after the last phase (or back on the old one after a rollback).",
-		Validators: []validator.Object{objectvalidator.AlsoRequires(
-			path.MatchRelative().AtName("min_capacity"), path.MatchRelative().AtName("max_capacity"))},
+		Validators: []validator.Object{
+			objectvalidator.AlsoRequires(path.MatchRelative().AtName("min_capacity"), path.MatchRelative().AtName("max_capacity")),
+			notAbove("min_capacity", "max_capacity"),
+		},
 		Attributes: map[string]schema.Attribute{
 			"min_capacity": schema.Int64Attribute{Optional: true, MarkdownDescription: "Lowest task count (required in the block).", Validators: []validator.Int64{int64validator.AtLeast(0)}},
 			"max_capacity": schema.Int64Attribute{
 				Optional: true, MarkdownDescription: "Highest task count (required in the block), at least `min_capacity`.",
-				Validators: []validator.Int64{
-					int64validator.AtLeast(0),
-					int64validator.AtLeastSumOf(path.MatchRelative().AtParent().AtName("min_capacity")),
-				},
+				Validators: []validator.Int64{int64validator.AtLeast(0)},
 			},
 		},
 		Blocks: map[string]schema.Block{

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
 // httpURL returns a validator that accepts absolute http and https URLs, such as
@@ -80,5 +81,70 @@ func (v durationValidator) ValidateString(ctx context.Context, req validator.Str
 	if err != nil || d < 0 {
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Duration",
 			fmt.Sprintf("%s: %q is not one (%s).", req.Path, req.ConfigValue.ValueString(), v.Description(ctx)))
+	}
+}
+
+// exactlyOneOf returns an object validator that requires exactly one of two attributes of the
+// object, such as a phase's percent and count. The framework-validators equivalent names the
+// other attribute as an unresolved expression ("phase[0].percent.<.count"); this one names
+// both by their paths.
+func exactlyOneOf(a, b string) validator.Object { return exactlyOneOfValidator{a: a, b: b} }
+
+type exactlyOneOfValidator struct{ a, b string }
+
+func (v exactlyOneOfValidator) Description(_ context.Context) string {
+	return fmt.Sprintf("exactly one of %s or %s must be set", v.a, v.b)
+}
+
+func (v exactlyOneOfValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (v exactlyOneOfValidator) ValidateObject(_ context.Context, req validator.ObjectRequest, resp *validator.ObjectResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	attrs := req.ConfigValue.Attributes()
+	a, b := attrs[v.a], attrs[v.b]
+	if a == nil || b == nil || a.IsUnknown() || b.IsUnknown() {
+		return
+	}
+	switch {
+	case !a.IsNull() && !b.IsNull():
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Attribute Combination",
+			fmt.Sprintf("%s sets both %s and %s; set exactly one of them.", req.Path, req.Path.AtName(v.a), req.Path.AtName(v.b)))
+	case a.IsNull() && b.IsNull():
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Attribute Combination",
+			fmt.Sprintf("%s sets neither %s nor %s; set exactly one of them.", req.Path, req.Path.AtName(v.a), req.Path.AtName(v.b)))
+	}
+}
+
+// notAbove returns an object validator that requires the object's attribute lo to be at most
+// its attribute hi, such as auto_scaling's min_capacity and max_capacity.
+func notAbove(lo, hi string) validator.Object { return notAboveValidator{lo: lo, hi: hi} }
+
+type notAboveValidator struct{ lo, hi string }
+
+func (v notAboveValidator) Description(_ context.Context) string {
+	return fmt.Sprintf("%s must be at most %s", v.lo, v.hi)
+}
+
+func (v notAboveValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (v notAboveValidator) ValidateObject(_ context.Context, req validator.ObjectRequest, resp *validator.ObjectResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	lo, okLo := req.ConfigValue.Attributes()[v.lo].(types.Int64)
+	hi, okHi := req.ConfigValue.Attributes()[v.hi].(types.Int64)
+	if !okLo || !okHi || lo.IsNull() || lo.IsUnknown() || hi.IsNull() || hi.IsUnknown() {
+		return
+	}
+	if lo.ValueInt64() > hi.ValueInt64() {
+		loPath, hiPath := req.Path.AtName(v.lo), req.Path.AtName(v.hi)
+		resp.Diagnostics.AddAttributeError(hiPath, "Invalid Attribute Value",
+			fmt.Sprintf("%s (%d) is below %s (%d); %s must be at least %s.", hiPath, hi.ValueInt64(), loPath, lo.ValueInt64(), v.hi, v.lo))
 	}
 }
