@@ -115,9 +115,10 @@ func newLocal(startDelay, stopDelay time.Duration, tds ...string) (*local, error
 	return l, srv.ApplySeed(seed)
 }
 
-// production creates web__1 at n tasks of web:1 with the ownership tags, as a first rollout
+// production creates web__1 at 8 tasks of web:1 with the ownership tags, as a first rollout
 // would have left it, and waits until its tasks run.
-func (l *local) production(ctx context.Context, n int) (deploy.State, error) {
+func (l *local) production(ctx context.Context) (deploy.State, error) {
+	const n = 8
 	out, err := l.ecs.CreateService(ctx, &ecs.CreateServiceInput{
 		Cluster: aws.String("prod"), ServiceName: aws.String("web__1"), TaskDefinition: aws.String("web:1"),
 		DesiredCount: aws.Int32(int32(n)), Tags: []types.Tag{
@@ -243,7 +244,7 @@ func benchRollout(ctx context.Context, rep *report) (time.Duration, error) {
 		return 0, err
 	}
 	defer l.hs.Close()
-	st, err := l.production(ctx, 8)
+	st, err := l.production(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -283,7 +284,7 @@ func benchRealistic(ctx context.Context, rep *report) error {
 		return err
 	}
 	defer l.hs.Close()
-	st, err := l.production(ctx, 8)
+	st, err := l.production(ctx)
 	if err != nil {
 		return err
 	}
@@ -308,7 +309,7 @@ func benchBaseline(ctx context.Context, rep *report) (time.Duration, error) {
 		return 0, err
 	}
 	defer l.hs.Close()
-	if _, err := l.production(ctx, 8); err != nil {
+	if _, err := l.production(ctx); err != nil {
 		return 0, err
 	}
 	t0 := time.Now()
@@ -344,7 +345,7 @@ func benchRollback(ctx context.Context, rep *report, allAtOnce bool) error {
 		return err
 	}
 	defer l.hs.Close()
-	st, err := l.production(ctx, 8)
+	st, err := l.production(ctx)
 	if err != nil {
 		return err
 	}

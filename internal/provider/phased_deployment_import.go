@@ -8,6 +8,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 
@@ -81,10 +82,10 @@ func (r *phasedDeploymentResource) ImportState(ctx context.Context, req resource
 		ID: types.StringValue(defaultDeploymentID(cluster, name)), Cluster: types.StringValue(cluster),
 		Name: types.StringValue(name), TaskDefinition: types.StringValue(deploy.FamilyRevision(cur.TaskDefinition)),
 		DesiredCount: types.Int64Value(int64(cur.DesiredCount)), DeploymentID: types.StringValue(deploymentID),
-		Service:           types.ObjectNull(objectAttrTypes(ctx, serviceBlock())),
-		Phases:            types.ListNull(types.ObjectType{AttrTypes: objectAttrTypes(ctx, phaseBlock())}),
-		Rollback:          types.ObjectNull(objectAttrTypes(ctx, rollbackBlock())),
-		AutoScaling:       autoScalingObject(ctx, imp.AutoScaling),
+		Service:           types.ObjectNull(objectAttrTypes(serviceBlock())),
+		Phases:            types.ListNull(types.ObjectType{AttrTypes: objectAttrTypes(phaseBlock())}),
+		Rollback:          types.ObjectNull(objectAttrTypes(rollbackBlock())),
+		AutoScaling:       autoScalingObject(imp.AutoScaling),
 		RetainOldServices: types.Int64Value(3), SteadyStateTimeout: types.StringValue("10m"),
 		FailedTaskThreshold: types.Int64Null(),
 		Timeouts:            timeouts.Value{Object: types.ObjectNull(map[string]attr.Type{"create": types.StringType, "update": types.StringType, "delete": types.StringType})},
@@ -96,7 +97,7 @@ func (r *phasedDeploymentResource) ImportState(ctx context.Context, req resource
 }
 
 // objectAttrTypes returns the attribute types of a block's object.
-func objectAttrTypes(ctx context.Context, b interface {
+func objectAttrTypes(b interface {
 	Type() attr.Type
 }) map[string]attr.Type {
 	t := b.Type()
@@ -108,12 +109,13 @@ func objectAttrTypes(ctx context.Context, b interface {
 }
 
 // autoScalingObject builds the auto_scaling block's value from engine settings.
-func autoScalingObject(ctx context.Context, a *deploy.AutoScaling) types.Object {
-	attrTypes := objectAttrTypes(ctx, autoScalingBlock())
+func autoScalingObject(a *deploy.AutoScaling) types.Object {
+	attrTypes := objectAttrTypes(autoScalingBlock())
 	if a == nil {
 		return types.ObjectNull(attrTypes)
 	}
-	ttTypes := attrTypes["target_tracking"].(basetypes.ListType).ElemType.(basetypes.ObjectType).AttrTypes
+	block, _ := autoScalingBlock().(schema.SingleNestedBlock)
+	ttTypes := objectAttrTypes(block.Blocks["target_tracking"])
 	var tts []attr.Value
 	for _, t := range a.TargetTracking {
 		label := types.StringNull()

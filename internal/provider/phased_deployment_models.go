@@ -116,24 +116,9 @@ var serviceRefAttrTypes = map[string]attr.Type{
 	"desired_count":   types.Int64Type,
 }
 
-// phaseCountsModel is one element of planned_phases.
-type phaseCountsModel struct {
-	NewCount types.Int64 `tfsdk:"new_count"`
-	OldCount types.Int64 `tfsdk:"old_count"`
-}
-
 var phaseCountsAttrTypes = map[string]attr.Type{
 	"new_count": types.Int64Type,
 	"old_count": types.Int64Type,
-}
-
-// lastRolloutModel is the last_rollout object.
-type lastRolloutModel struct {
-	Revision   types.Int64  `tfsdk:"revision"`
-	Status     types.String `tfsdk:"status"`
-	Reason     types.String `tfsdk:"reason"`
-	StartedAt  types.String `tfsdk:"started_at"`
-	FinishedAt types.String `tfsdk:"finished_at"`
 }
 
 var lastRolloutAttrTypes = map[string]attr.Type{

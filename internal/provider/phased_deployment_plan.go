@@ -55,7 +55,7 @@ func (r *phasedDeploymentResource) ModifyPlan(ctx context.Context, req resource.
 	}
 
 	if req.State.Raw.IsNull() {
-		r.previewCreate(ctx, &plan, cfg, &resp.Diagnostics)
+		r.previewCreate(&plan, cfg, &resp.Diagnostics)
 	} else {
 		var state phasedDeploymentModel
 		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
@@ -71,7 +71,7 @@ func (r *phasedDeploymentResource) ModifyPlan(ctx context.Context, req resource.
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
 
-func (r *phasedDeploymentResource) previewCreate(ctx context.Context, plan *phasedDeploymentModel, cfg deploy.Config, diags *diag.Diagnostics) {
+func (r *phasedDeploymentResource) previewCreate(plan *phasedDeploymentModel, cfg deploy.Config, diags *diag.Diagnostics) {
 	plan.PlannedAction = types.StringValue(actionCreate)
 	if plan.DesiredCount.IsUnknown() || !phasesKnown(plan.Phases) {
 		return
