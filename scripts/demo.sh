@@ -74,7 +74,7 @@ cat >"$work/seed.json" <<SEED
   ]
 }
 SEED
-bin/ecslocal -addr 127.0.0.1:0 -addr-file "$work/addr" -seed "$work/seed.json" -quiet \
+bin/ecslocal -addr 127.0.0.1:0 -addr-file "$work/addr" -region eu-west-1 -seed "$work/seed.json" -quiet \
   -start-delay "$start_delay" -stop-delay "$stop_delay" 2>"$work/ecslocal.log" &
 ecslocal_pid=$!
 for _ in $(seq 1 100); do

@@ -1,7 +1,7 @@
 // Command ecslocal runs the local ECS and Application Auto Scaling endpoint, or prints the
 // status of a running one.
 //
-//	ecslocal [-addr 127.0.0.1:4599] [-seed seed.json] [-start-delay 2s] [-stop-delay 500ms] [-throttling] [-allow actions.txt]
+//	ecslocal [-addr 127.0.0.1:4599] [-region us-east-1] [-seed seed.json] [-start-delay 2s] [-stop-delay 500ms] [-throttling] [-allow actions.txt]
 //	ecslocal status [-endpoint http://127.0.0.1:4599] [-cluster prod]
 package main
 
@@ -50,10 +50,11 @@ func serve(args []string) error {
 	allow := fs.String("allow", "", "file listing the allowed IAM actions, one a line (default: all allowed)")
 	addrFile := fs.String("addr-file", "", "write the listening address to this file once ready")
 	quiet := fs.Bool("quiet", false, "do not log one line per call")
+	region := fs.String("region", "us-east-1", "region of the ARNs of seeded resources and of unsigned requests")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	opts := ecslocal.Options{StartDelay: *startDelay, StopDelay: *stopDelay, Throttling: *throttling}
+	opts := ecslocal.Options{StartDelay: *startDelay, StopDelay: *stopDelay, Throttling: *throttling, Region: *region}
 	if !*quiet {
 		opts.Logger = log.New(os.Stderr, "ecslocal ", log.LstdFlags|log.Lmicroseconds)
 	}
