@@ -4,7 +4,11 @@ import (
 	"context"
 	stdjson "encoding/json"
 	"fmt"
+	"io"
+	"maps"
+	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
+	aastypes "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
@@ -34,6 +39,23 @@ type env struct {
 	aas *applicationautoscaling.Client
 	eng *deploy.Engine
 	log *recLog
+
+	mu   sync.Mutex
+	kill *killPoint // set: the deploying process "dies" at this point
+	// hold, when set and true for a call ecslocal has just served, keeps that call's response
+	// back until the client gives up on it: the call took effect, but its caller never learns.
+	hold func(ecslocal.Call) bool
+	// retried holds the sequence numbers of calls that were the SDK's own retry attempts of a
+	// call the engine made once (the amz-sdk-request header says attempt=2 or more).
+	retried map[int64]bool
+}
+
+// killPoint is where a simulated process death happens: once the call log holds writes write
+// calls after call index from, every further request fails as if the process were gone, and
+// die ends the dead process's context.
+type killPoint struct {
+	from, writes int
+	die          context.CancelFunc
 }
 
 // recLog records the engine's log lines.
@@ -51,13 +73,55 @@ func (l *recLog) Info(_ context.Context, msg string, _ map[string]any)  { l.add(
 func (l *recLog) Debug(_ context.Context, msg string, _ map[string]any) { l.add("DEBUG", msg) }
 func (l *recLog) Warn(_ context.Context, msg string, _ map[string]any)  { l.add("WARN", msg) }
 
+func (l *recLog) all() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.lines)
+}
+
+// newEnv starts an in-process ecslocal behind a thin HTTP layer of the test's own, which can
+// make the deploying process die (killAfterWrites), hold a response back until its caller gives
+// up (holdResponse), and notes the SDK's retry attempts so that call counts are the engine's.
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	srv := ecslocal.New(ecslocal.Options{StartDelay: startDelay, StopDelay: stopDelay})
-	hs := httptest.NewServer(srv)
+	e := &env{t: t, srv: srv, log: &recLog{}, retried: map[int64]bool{}}
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if e.dead() {
+			// What a process that died sends: nothing reaches ECS any more. A 400 is not
+			// retried by the SDK, so the dead run's goroutine ends at once.
+			w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+			w.Header().Set("X-Amzn-ErrorType", "ProcessKilled")
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = io.WriteString(w, `{"__type":"ProcessKilled","message":"the deploying process was killed"}`)
+			return
+		}
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, r)
+		last := lastCall(srv)
+		e.mu.Lock()
+		hold, kp := e.hold, e.kill
+		if sdkRetry(r) {
+			e.retried[last.Seq] = true
+		}
+		e.mu.Unlock()
+		switch {
+		case kp != nil && e.dead():
+			// The process dies right after this call took effect. Ending its context stops
+			// its sleeps at once; whatever it tries next cannot get through.
+			kp.die()
+		case hold != nil && hold(last):
+			select {
+			case <-r.Context().Done():
+			case <-time.After(5 * time.Second):
+			}
+		}
+		maps.Copy(w.Header(), rec.Header())
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
+	}))
 	t.Cleanup(hs.Close)
 	cfg := aws.Config{Region: "eu-west-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")}
-	e := &env{t: t, srv: srv, log: &recLog{}}
 	e.ecs = ecs.NewFromConfig(cfg, func(o *ecs.Options) { o.BaseEndpoint = aws.String(hs.URL) })
 	e.aas = applicationautoscaling.NewFromConfig(cfg, func(o *applicationautoscaling.Options) { o.BaseEndpoint = aws.String(hs.URL) })
 	e.eng = &deploy.Engine{ECS: e.ecs, AutoScaling: e.aas, Log: e.log, Poll: deploy.PollConfig{Initial: 5 * time.Millisecond, Max: 50 * time.Millisecond}}
@@ -95,7 +159,42 @@ func baseConfig(td string, desired int) deploy.Config {
 	}
 }
 
-// counts returns desired/running of each named service.
+// registerTD registers a task definition of family web with an ecslocal behavior through the
+// SDK and returns it as family:revision.
+func (e *env) registerTD(behavior string) string {
+	e.t.Helper()
+	out, err := e.ecs.RegisterTaskDefinition(context.Background(), &ecs.RegisterTaskDefinitionInput{
+		Family: aws.String("web"), ContainerDefinitions: containers(behavior),
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return fmt.Sprintf("web:%d", out.TaskDefinition.Revision)
+}
+
+// containers is a task definition's one container with an ecslocal behavior.
+func containers(behavior string) []types.ContainerDefinition {
+	return []types.ContainerDefinition{{
+		Name: aws.String("web"), Image: aws.String("nginx"),
+		DockerLabels: map[string]string{"ecslocal.behavior": behavior},
+	}}
+}
+
+func ecsTag(key, value string) types.Tag {
+	return types.Tag{Key: aws.String(key), Value: aws.String(value)}
+}
+
+// mustDeploy runs a deployment that the test needs to succeed as its starting point.
+func (e *env) mustDeploy(cfg deploy.Config, st deploy.State) deploy.State {
+	e.t.Helper()
+	res, err := e.eng.Deploy(context.Background(), cfg, st)
+	if err != nil {
+		e.t.Fatalf("deploying %s: %v", cfg.TaskDefinition, err)
+	}
+	return res.State
+}
+
+// live returns desired/running of each named ACTIVE service.
 func (e *env) live(names ...string) map[string][2]int {
 	e.t.Helper()
 	out, err := e.ecs.DescribeServices(context.Background(), &ecs.DescribeServicesInput{Cluster: aws.String("prod"), Services: names})
@@ -111,19 +210,200 @@ func (e *env) live(names ...string) map[string][2]int {
 	return m
 }
 
-// mark returns the current length of the timeline, to look only at what follows.
-func (e *env) mark() int { return len(e.srv.Timeline()) }
+// liveService is one ACTIVE service of the cluster as the SDK reports it.
+type liveService struct {
+	Desired, Running int
+	Owner            string // the ownership tag's value, "" without it
+	TaskDefinition   string // family:revision
+}
 
-// desiredChanges returns the desired counts a service went through since mark, starting with
-// the count it had at mark.
-func (e *env) desiredChanges(since int, service string) []int {
+// services lists every ACTIVE service of the cluster through ListServices and DescribeServices.
+func (e *env) services() map[string]liveService {
+	e.t.Helper()
+	ctx := context.Background()
+	var names []string
+	p := ecs.NewListServicesPaginator(e.ecs, &ecs.ListServicesInput{Cluster: aws.String("prod")})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		for _, arn := range page.ServiceArns {
+			names = append(names, arn[strings.LastIndex(arn, "/")+1:])
+		}
+	}
+	m := map[string]liveService{}
+	for batch := range slices.Chunk(names, 10) {
+		out, err := e.ecs.DescribeServices(ctx, &ecs.DescribeServicesInput{
+			Cluster: aws.String("prod"), Services: batch, Include: []types.ServiceField{types.ServiceFieldTags},
+		})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		for _, s := range out.Services {
+			if aws.ToString(s.Status) != "ACTIVE" {
+				continue
+			}
+			ls := liveService{Desired: int(s.DesiredCount), Running: int(s.RunningCount), TaskDefinition: deploy.FamilyRevision(aws.ToString(s.TaskDefinition))}
+			for _, tg := range s.Tags {
+				if aws.ToString(tg.Key) == deploy.OwnerTag {
+					ls.Owner = aws.ToString(tg.Value)
+				}
+			}
+			m[aws.ToString(s.ServiceName)] = ls
+		}
+	}
+	return m
+}
+
+// scalingView is a service's scalable target and policies as Application Auto Scaling reports
+// them.
+type scalingView struct {
+	Min, Max int
+	Policies []string // "name metric target"
+}
+
+// scaling returns the service's scalable target and policies, or nil when it has none.
+func (e *env) scaling(service string) *scalingView {
+	e.t.Helper()
+	ctx := context.Background()
+	id := "service/prod/" + service
+	out, err := e.aas.DescribeScalableTargets(ctx, &applicationautoscaling.DescribeScalableTargetsInput{
+		ServiceNamespace: aastypes.ServiceNamespaceEcs, ResourceIds: []string{id},
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if len(out.ScalableTargets) == 0 {
+		return nil
+	}
+	v := &scalingView{Min: int(aws.ToInt32(out.ScalableTargets[0].MinCapacity)), Max: int(aws.ToInt32(out.ScalableTargets[0].MaxCapacity))}
+	pol, err := e.aas.DescribeScalingPolicies(ctx, &applicationautoscaling.DescribeScalingPoliciesInput{
+		ServiceNamespace: aastypes.ServiceNamespaceEcs, ResourceId: aws.String(id),
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, p := range pol.ScalingPolicies {
+		tt := p.TargetTrackingScalingPolicyConfiguration
+		desc := aws.ToString(p.PolicyName)
+		if tt != nil && tt.PredefinedMetricSpecification != nil {
+			desc += fmt.Sprintf(" %s %g", tt.PredefinedMetricSpecification.PredefinedMetricType, aws.ToFloat64(tt.TargetValue))
+		}
+		v.Policies = append(v.Policies, desc)
+	}
+	slices.Sort(v.Policies)
+	return v
+}
+
+// mark is a point in ecslocal's timeline and call log, to look only at what follows.
+type mark struct {
+	timeline, calls int
+}
+
+func (e *env) mark() mark {
+	return mark{timeline: len(e.srv.Timeline()), calls: len(e.srv.Calls())}
+}
+
+// callsSince returns the calls made after m, as the engine made them: an SDK retry of a call
+// (the SDK sends a request again when the connection fails under it, as it may when a cancelled
+// request's connection is closed) is the same call and is left out; retriesSince counts them.
+func (e *env) callsSince(m mark) []ecslocal.Call {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []ecslocal.Call
+	for _, c := range e.srv.Calls()[m.calls:] {
+		if !e.retried[c.Seq] {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// retriesSince lists the SDK's retry attempts after m as "action resource".
+func (e *env) retriesSince(m mark) []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []string
+	for _, c := range e.srv.Calls()[m.calls:] {
+		if e.retried[c.Seq] {
+			out = append(out, c.Action()+" "+c.Resource)
+		}
+	}
+	return out
+}
+
+// sdkRetry reports whether a request is the SDK's retry of an earlier attempt.
+func sdkRetry(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("amz-sdk-request"), ";") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(part), "attempt="); ok {
+			return v != "1"
+		}
+	}
+	return false
+}
+
+// countsSince returns the number of calls per action after m.
+func (e *env) countsSince(m mark) map[string]int {
+	counts := map[string]int{}
+	for _, c := range e.callsSince(m) {
+		counts[c.Action()]++
+	}
+	return counts
+}
+
+// writesSince lists the write calls after m as "action resource", with " failed: code" when
+// ecslocal answered with an error.
+func (e *env) writesSince(m mark) []string {
+	var out []string
+	for _, c := range e.callsSince(m) {
+		if c.Write {
+			w := c.Action() + " " + c.Resource
+			if c.ErrorCode != "" {
+				w += " failed: " + c.ErrorCode
+			}
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// writesTo lists the write calls after m whose resource names the service.
+func (e *env) writesTo(m mark, service string) []string {
+	var out []string
+	for _, c := range e.callsSince(m) {
+		if c.Write && (c.Resource == service || strings.HasSuffix(c.Resource, "/"+service)) {
+			out = append(out, c.Action())
+		}
+	}
+	return out
+}
+
+// callIndex returns the position among the calls after m of the first (or, with last, the
+// last) call of action on resource, or -1.
+func (e *env) callIndex(m mark, action, resource string, last bool) int {
+	at := -1
+	for i, c := range e.callsSince(m) {
+		if c.Action() == action && c.Resource == resource {
+			at = i
+			if !last {
+				break
+			}
+		}
+	}
+	return at
+}
+
+// desiredChanges returns the desired counts a service went through since m, starting with the
+// count it had at m.
+func (e *env) desiredChanges(m mark, service string) []int {
 	var out []int
 	last := -1
 	for i, te := range e.srv.Timeline() {
 		if te.Service != service {
 			continue
 		}
-		if i < since {
+		if i < m.timeline {
 			last = te.Desired
 			continue
 		}
@@ -135,47 +415,134 @@ func (e *env) desiredChanges(since int, service string) []int {
 			last = te.Desired
 		}
 	}
+	if len(out) == 0 && last >= 0 {
+		out = append(out, last) // unchanged since m
+	}
 	return out
 }
 
-// checkCapacity asserts SPEC §2.2.4's invariant on ecslocal's timeline after mark: once the
-// new service has been scaled up, running(old) + running(new) never drops below floor. When
-// the new revision's tasks fail, its running tasks cannot be relied on, so the check is on the
-// old service alone: it must never run fewer tasks than floor minus the healthy new tasks,
-// which for a crashing revision means old never drops below what it was asked to hold.
-func (e *env) checkCapacity(since int, old, new string, floor int) {
+// settledPairs returns, in order, each distinct {new, old} count pair at which both services
+// were settled after m: as many tasks running as desired, none pending. A rollout whose
+// phases follow the arithmetic settles at exactly the planned counts, in that order.
+func (e *env) settledPairs(m mark, newSvc, oldSvc string) [][2]int {
+	type counts struct{ desired, running, pending int }
+	state := map[string]counts{}
+	var out [][2]int
+	for i, te := range e.srv.Timeline() {
+		if te.Service != newSvc && te.Service != oldSvc {
+			continue
+		}
+		state[te.Service] = counts{te.Desired, te.Running, te.Pending}
+		n, okN := state[newSvc]
+		o, okO := state[oldSvc]
+		// The state after the entry before m is the state at m.
+		if i < m.timeline-1 || !okN || !okO || n.running != n.desired || n.pending > 0 || o.running != o.desired || o.pending > 0 {
+			continue
+		}
+		if p := [2]int{n.desired, o.desired}; len(out) == 0 || out[len(out)-1] != p {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// checkCapacity asserts SPEC §2.2.4's invariant on ecslocal's timeline after m: once one of the
+// new services has been scaled up, the old service's running tasks plus the new services' never
+// drop below floor. A new task that stops on its own (its service's running count drops while
+// not above its desired count) is still counted, up to the desired count: the invariant allows
+// dips caused by the new revision's own failures, not dips caused by the engine shrinking the
+// old service too early or a new one before the old service is back up.
+func (e *env) checkCapacity(m mark, floor int, oldSvc string, newSvcs ...string) {
 	e.t.Helper()
-	running := map[string]int{}
+	type counts struct{ desired, running, lost int }
+	state := map[string]*counts{}
 	started := false
 	for i, te := range e.srv.Timeline() {
-		if te.Service != old && te.Service != new {
+		if te.Service != oldSvc && !slices.Contains(newSvcs, te.Service) {
 			continue
 		}
-		running[te.Service] = te.Running
-		if i < since {
-			continue
+		c := state[te.Service]
+		if c == nil {
+			c = &counts{}
+			state[te.Service] = c
 		}
-		if te.Service == new && te.Desired > 0 {
-			started = true
+		if te.Running < c.running && c.running <= te.Desired {
+			c.lost += c.running - te.Running
 		}
-		if started && running[old]+running[new] < floor {
-			e.t.Fatalf("capacity dipped to %d (< %d) at %s: %s running %d, %s running %d",
-				running[old]+running[new], floor, te.Time.Format("15:04:05.000"), old, running[old], new, running[new])
+		c.desired, c.running = te.Desired, te.Running
+		total, detail := 0, ""
+		if o := state[oldSvc]; o != nil {
+			total, detail = o.running, fmt.Sprintf("%s running %d", oldSvc, o.running)
+		}
+		for _, n := range newSvcs {
+			if s := state[n]; s != nil {
+				started = started || s.desired > 0
+				credit := min(s.desired, s.running+s.lost)
+				total += credit
+				detail += fmt.Sprintf(", %s running %d (counted %d)", n, s.running, credit)
+			}
+		}
+		if i >= m.timeline && started && total < floor {
+			e.t.Fatalf("capacity dipped to %d (< %d) at %s: %s", total, floor, te.Time.Format("15:04:05.000"), detail)
 		}
 	}
 }
 
-func (e *env) callsOf(action string) int { return e.srv.CallCounts()[action] }
-
-// writesTo lists write calls whose resource names the service.
-func (e *env) writesTo(service string) []string {
-	var out []string
-	for _, c := range e.srv.Calls() {
-		if c.Write && (c.Resource == service || strings.HasSuffix(c.Resource, "/"+service)) {
-			out = append(out, c.Action())
-		}
-	}
-	return out
+// killAfterWrites returns the context of a deploying process that "dies" once it has made n
+// more write calls: the n-th takes effect, then every later request fails without reaching
+// ecslocal, as if the process were gone, and the context ends so that the dead run returns at
+// once instead of sleeping. Nothing the dead run tries afterwards (its rollback included)
+// reaches ecslocal, whose scheduler carries on with what it was last told.
+func (e *env) killAfterWrites(n int) context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	e.t.Cleanup(cancel)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.kill = &killPoint{from: len(e.srv.Calls()), writes: n, die: cancel}
+	return ctx
 }
 
-var _ = types.ServiceFieldTags
+// lastCall returns the call ecslocal served last.
+func lastCall(srv *ecslocal.Server) ecslocal.Call {
+	calls := srv.Calls()
+	if len(calls) == 0 {
+		return ecslocal.Call{}
+	}
+	return calls[len(calls)-1]
+}
+
+// holdResponse sets which calls' responses are held back until the client gives up.
+func (e *env) holdResponse(hold func(ecslocal.Call) bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.hold = hold
+}
+
+// revive lets requests through again, for the next run.
+func (e *env) revive() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.kill = nil
+}
+
+func (e *env) dead() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.kill == nil {
+		return false
+	}
+	writes := 0
+	for _, c := range e.srv.Calls()[e.kill.from:] {
+		if c.Write && !e.retried[c.Seq] {
+			writes++
+		}
+	}
+	return writes >= e.kill.writes
+}
+
+// logSteps writes the engine's log into the test log, for a failing test's reader.
+func (e *env) logSteps() {
+	for _, l := range e.log.all() {
+		e.t.Log(l)
+	}
+}

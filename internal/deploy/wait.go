@@ -2,7 +2,6 @@ package deploy
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -336,8 +335,6 @@ func containsString(list []string, s string) bool {
 	}
 	return false
 }
-
-var errNoProduction = errors.New("no production service")
 
 // learnStartTime seeds the estimate of how long a task takes to start from a service's running
 // tasks (createdAt to startedAt, the median of up to ten), so that even the first wait of a

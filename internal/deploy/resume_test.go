@@ -1,0 +1,133 @@
+package deploy_test
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"testing"
+
+	"github.com/phased-ecs/terraform-provider-ecs/internal/deploy"
+)
+
+// TestResume kills a rollout at each step boundary and runs it again (SPEC §2.2.2 and §2.2.6).
+// The kill is a process death: after the boundary no request of the killed run reaches
+// ecslocal, so nothing rolls back (its context ends too, so that it stops at once, but its
+// attempts to roll back cannot get through), while ecslocal's scheduler carries on with what it
+// was last told. The next run starts from the state saved before the killed one.
+func TestResume(t *testing.T) {
+	t.Parallel()
+	// The write calls of a 3-phase rollout of web:2 over web__1 at 8 with auto scaling, in order.
+	writes := []string{
+		"application-autoscaling:DeregisterScalableTarget service/prod/web__1",
+		"ecs:CreateService web__2",
+		"ecs:UpdateService web__2", // phase 1 up to 2
+		"ecs:UpdateService web__1", // phase 1 down to 6
+		"ecs:UpdateService web__2", // phase 2 up to 4
+		"ecs:UpdateService web__1", // phase 2 down to 4
+		"ecs:UpdateService web__2", // phase 3 up to 8
+		"ecs:UpdateService web__1", // phase 3 down to 0
+		"application-autoscaling:RegisterScalableTarget service/prod/web__2",
+		"application-autoscaling:PutScalingPolicy service/prod/web__2",
+	}
+	boundaries := []string{
+		"taking auto scaling off web__1",
+		"creating web__2",
+		"scaling web__2 up for phase 1",
+		"scaling web__1 down for phase 1",
+		"scaling web__2 up for phase 2",
+		"scaling web__1 down for phase 2",
+		"scaling web__2 up for phase 3",
+		"scaling web__1 down for phase 3, before finish",
+		"registering the scalable target on web__2, before its policy",
+		"finishing, before its state was saved",
+	}
+	for i, boundary := range boundaries {
+		n := i + 1
+		t.Run(fmt.Sprintf("a run killed after %s is completed by the next run", boundary), func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			ctx := context.Background()
+			cfg := func(td string) deploy.Config {
+				c := baseConfig(td, 8)
+				c.AutoScaling = cpu60()
+				return c
+			}
+			prior := e.mustDeploy(cfg(tdHealthy1), deploy.State{})
+
+			killed := e.mark()
+			_, _ = e.eng.Deploy(e.killAfterWrites(n), cfg(tdHealthy2), prior)
+			e.revive()
+			if got := e.writesSince(killed); !reflect.DeepEqual(got, writes[:n]) {
+				t.Fatalf("the killed run wrote %q, want %q", got, writes[:n])
+			}
+
+			m := e.mark()
+			res, err := e.eng.Deploy(ctx, cfg(tdHealthy2), prior)
+			if err != nil {
+				e.logSteps()
+				t.Fatal(err)
+			}
+			counts := e.countsSince(m)
+			want := "web__3"
+			if n < 2 {
+				want = "web__2" // the killed run created nothing
+			}
+			if res.Current.Name != want || res.Current.DesiredCount != 8 || deploy.FamilyRevision(res.Current.TaskDefinition) != tdHealthy2 {
+				t.Errorf("production %+v, want %s at 8 with %s", res.Current, want, tdHealthy2)
+			}
+			if res.Previous == nil || res.Previous.Name != "web__1" || res.Previous.DesiredCount != 8 {
+				t.Errorf("previous %+v, want web__1 at its recorded 8", res.Previous)
+			}
+			for name, s := range e.services() {
+				switch {
+				case name == want && (s.Desired != 8 || s.Running != 8):
+					t.Errorf("production %s: %+v, want 8 running", name, s)
+				case name != want && (s.Desired != 0 || s.Running != 0):
+					t.Errorf("%s holds tasks: %+v", name, s)
+				}
+			}
+			if got := e.scaling(want); !reflect.DeepEqual(got, &scalingView{Min: 2, Max: 10, Policies: []string{"cpu60 ECSServiceAverageCPUUtilization 60"}}) {
+				t.Errorf("auto scaling of %s: %+v", want, got)
+			}
+			for _, name := range []string{"web__1", "web__2"} {
+				if name != want && e.scaling(name) != nil {
+					t.Errorf("%s still has a scalable target: %+v", name, e.scaling(name))
+				}
+			}
+			// Production is restored first, then capacity never dips.
+			start := e.desiredChanges(m, "web__1")
+			if w := e.writesSince(m); start[0] < 8 && (len(w) == 0 || w[0] != "ecs:UpdateService web__1") {
+				t.Errorf("web__1 was at %d, but the first write of the next run is %v, not its restore", start[0], w)
+			}
+			e.checkCapacity(m, 8, "web__1", "web__2", "web__3")
+			t.Logf("web__1 desired counts in the next run: %v; calls: %v", start, counts)
+		})
+	}
+
+	t.Run("a first deployment killed mid-rollout is taken over by the next one without losing its tasks", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t)
+		ctx := context.Background()
+		// Killed after CreateService and the phase 1 and phase 2 scale-ups: web__1 is at 4,
+		// two of them still starting when the next run begins.
+		_, _ = e.eng.Deploy(e.killAfterWrites(3), baseConfig(tdHealthy1, 8), deploy.State{})
+		e.revive()
+
+		m := e.mark()
+		res, err := e.eng.Deploy(ctx, baseConfig(tdHealthy2, 8), deploy.State{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Current.Name != "web__2" || res.Current.DesiredCount != 8 || res.Previous == nil || res.Previous.Name != "web__1" || res.Previous.DesiredCount != 4 {
+			t.Errorf("current %+v previous %+v, want web__2 at 8 over web__1 at 4", res.Current, res.Previous)
+		}
+		// P = 4: the old service shrinks as ceil(4 × (8 − n) / 8).
+		if got, want := e.desiredChanges(m, "web__1"), []int{4, 3, 2, 0}; !reflect.DeepEqual(got, want) {
+			t.Errorf("web__1 desired counts %v, want %v", got, want)
+		}
+		if got, want := e.desiredChanges(m, "web__2"), []int{0, 2, 4, 8}; !reflect.DeepEqual(got, want) {
+			t.Errorf("web__2 desired counts %v, want %v", got, want)
+		}
+		e.checkCapacity(m, 4, "web__1", "web__2")
+	})
+}
