@@ -1,0 +1,4 @@
+import {
+  to = ecs_phased_deployment.web
+  id = "prod/web"
+}
