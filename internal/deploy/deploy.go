@@ -249,7 +249,9 @@ func (e *Engine) Deploy(ctx context.Context, cfg Config, st State) (*Result, err
 		}
 	}
 	if prod != nil {
-		r.wt.learnStartTime(ctx, prod.Name)
+		if err := r.wt.learnStartTime(ctx, prod.Name); err != nil {
+			r.warn(ctx, fmt.Sprintf("could not learn how long tasks take to start, so the rollout polls without that estimate: %v", err))
+		}
 	}
 	restore := captured
 	if restore == nil {

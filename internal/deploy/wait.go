@@ -339,18 +339,23 @@ func containsString(list []string, s string) bool {
 // learnStartTime seeds the estimate of how long a task takes to start from a service's running
 // tasks (createdAt to startedAt, the median of up to ten), so that even the first wait of a
 // rollout sleeps until shortly before the new tasks can run. It costs a ListTasks and a
-// DescribeTasks call; any error just leaves the estimate unknown.
-func (wt *waiter) learnStartTime(ctx context.Context, service string) {
+// DescribeTasks call. A failed call leaves the estimate unknown, which the rollout can do
+// without; the error is returned all the same, so that a missing permission is reported
+// instead of passing unnoticed.
+func (wt *waiter) learnStartTime(ctx context.Context, service string) error {
 	list, err := wt.e.ECS.ListTasks(ctx, &ecs.ListTasksInput{
 		Cluster: aws.String(wt.cluster), ServiceName: aws.String(service), DesiredStatus: types.DesiredStatusRunning,
 		MaxResults: aws.Int32(10),
 	})
-	if err != nil || len(list.TaskArns) == 0 {
-		return
+	if err != nil {
+		return fmt.Errorf("listing the running tasks of %s: %w", service, err)
+	}
+	if len(list.TaskArns) == 0 {
+		return nil
 	}
 	out, err := wt.e.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(wt.cluster), Tasks: list.TaskArns})
 	if err != nil {
-		return
+		return fmt.Errorf("describing the running tasks of %s: %w", service, err)
 	}
 	var took []time.Duration
 	for _, t := range out.Tasks {
@@ -359,8 +364,9 @@ func (wt *waiter) learnStartTime(ctx context.Context, service string) {
 		}
 	}
 	if len(took) == 0 {
-		return
+		return nil
 	}
 	slices.Sort(took)
 	wt.learned["start"] = took[len(took)/2]
+	return nil
 }

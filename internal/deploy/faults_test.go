@@ -1,0 +1,930 @@
+package deploy_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
+	aastypes "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/phased-ecs/terraform-provider-ecs/internal/deploy"
+	"github.com/phased-ecs/terraform-provider-ecs/internal/ecslocal"
+)
+
+// The fault matrices run one rollout again and again, each time in a fresh ecslocal with a
+// fault injected at one of the API calls that the rollout makes when nothing fails. The rollout
+// deploys web:2 in three phases (25, 50 and 100 %) at desired 8 over production web__4 at 8,
+// which has auto scaling, so every kind of call the engine makes on a deployment is in it:
+// preflight, discovery, pruning beyond retain_old_services = 2 (web__1 before the rollout,
+// web__2 after it), taking auto scaling off production, learning task start times, creating
+// web__7 (web__5 and web__6 are foreign), six scaling steps with their waits, and auto scaling
+// onto web__7.
+//
+// Which call is "call i": the calls that are not polls (every operation but DescribeServices)
+// are the same, in the same order, in every run; the number of DescribeServices polls of each
+// wait depends on timing. So a fault point is an (operation, occurrence) pair of the fault-free
+// run: the fault is injected with Skip = the number of earlier calls of that operation. For
+// every operation but DescribeServices this is exactly call i of every run. For DescribeServices
+// the first guaranteedPolls occurrences are reached in every run (discovery and at least one
+// poll per wait); a later occurrence that a faster run never reaches is counted as not reached
+// and checked like a fault-free run.
+
+const (
+	faultProd = "web__4" // production before the rollout
+	faultNew  = "web__7" // the revision the rollout creates
+
+	pollAction = "ecs:DescribeServices"
+	// guaranteedPolls is how many DescribeServices calls every run of the rollout makes:
+	// discovery's, then at least one poll for each of its six waits.
+	guaranteedPolls = 7
+	// rollbackBegins is what the engine logs, as a warning, before the first rollback step.
+	rollbackBegins = "rollout failed; rolling back"
+	// matrixWorkers is how many runs of a matrix overlap. Runs mostly wait for ecslocal's task
+	// delays, so they overlap well beyond the machine's cores.
+	matrixWorkers = 6
+)
+
+// foreignService is a service in the cluster that is not this deployment's.
+type foreignService struct {
+	name    string
+	owner   string // its ownership tag's value, "" without the tag
+	desired int
+}
+
+// foreignServices sit in the cluster during every run (issue 7, suite 7): an untagged service
+// named like a revision, one tagged with another deployment's ID, and an unrelated service.
+var foreignServices = []foreignService{
+	{name: "web__5", desired: 1},
+	{name: "web__6", owner: "other", desired: 1},
+	{name: "api", desired: 2},
+}
+
+// historyServices is the cluster before the rollout, as env.services reports it.
+func historyServices() map[string]liveService {
+	m := map[string]liveService{
+		"web__1": {Owner: "prod/web", TaskDefinition: tdHealthy1},
+		"web__2": {Owner: "prod/web", TaskDefinition: tdHealthy1},
+		"web__3": {Owner: "prod/web", TaskDefinition: tdHealthy1},
+		"web__4": {Desired: 8, Running: 8, Owner: "prod/web", TaskDefinition: tdHealthy1},
+	}
+	for _, f := range foreignServices {
+		m[f.name] = liveService{Desired: f.desired, Running: f.desired, Owner: f.owner, TaskDefinition: tdHealthy1}
+	}
+	return m
+}
+
+// faultConfig is the rollout of both matrices.
+func faultConfig() deploy.Config {
+	cfg := baseConfig(tdHealthy2, 8)
+	cfg.AutoScaling = cpu60()
+	cfg.RetainOldServices = 2
+	return cfg
+}
+
+// useFastRetries gives the engine SDK clients whose standard retryer backs off at most 20 ms
+// and has no client-side retry quota, so that a matrix of retried faults runs fast. The test's
+// own clients (e.ecs, e.aas) keep the defaults.
+func useFastRetries(e *env) {
+	retryer := func() aws.Retryer {
+		return retry.NewStandard(func(o *retry.StandardOptions) {
+			o.Backoff = retry.NewExponentialJitterBackoff(20 * time.Millisecond)
+			o.RateLimiter = ratelimit.None
+		})
+	}
+	cfg := aws.Config{Region: "eu-west-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")}
+	endpoint := e.ecs.Options().BaseEndpoint
+	e.eng.ECS = ecs.NewFromConfig(cfg, func(o *ecs.Options) {
+		o.BaseEndpoint = endpoint
+		o.Retryer = retryer()
+	})
+	e.eng.AutoScaling = applicationautoscaling.NewFromConfig(cfg, func(o *applicationautoscaling.Options) {
+		o.BaseEndpoint = endpoint
+		o.Retryer = retryer()
+	})
+}
+
+// arrangeHistory builds, through the SDK, what earlier deployments left in the cluster:
+// web__1 to web__3 at 0, production web__4 at 8 with auto scaling (2–10, cpu60), and the
+// foreign services. It returns the state those deployments saved.
+func (e *env) arrangeHistory() deploy.State {
+	e.t.Helper()
+	ctx := context.Background()
+	create := func(name string, n int, tags ...types.Tag) *deploy.ServiceRef {
+		out, err := e.ecs.CreateService(ctx, &ecs.CreateServiceInput{
+			Cluster: aws.String("prod"), ServiceName: aws.String(name), TaskDefinition: aws.String(tdHealthy1),
+			DesiredCount: aws.Int32(int32(n)), Tags: tags,
+		})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		return &deploy.ServiceRef{Name: name, ARN: aws.ToString(out.Service.ServiceArn), TaskDefinition: aws.ToString(out.Service.TaskDefinition), DesiredCount: n}
+	}
+	refs := map[int]*deploy.ServiceRef{}
+	for rev := 1; rev <= 4; rev++ {
+		n := 0
+		if rev == 4 {
+			n = 8
+		}
+		refs[rev] = create(deploy.RevisionName("web", rev), n, ecsTag(deploy.OwnerTag, "prod/web"), ecsTag(deploy.RevisionTag, strconv.Itoa(rev)))
+		refs[rev].Revision = rev
+	}
+	for _, f := range foreignServices {
+		var tags []types.Tag
+		if f.owner != "" {
+			tags = append(tags, ecsTag(deploy.OwnerTag, f.owner))
+		}
+		create(f.name, f.desired, tags...)
+	}
+	id := aws.String("service/prod/" + faultProd)
+	if _, err := e.aas.RegisterScalableTarget(ctx, &applicationautoscaling.RegisterScalableTargetInput{
+		ServiceNamespace: aastypes.ServiceNamespaceEcs, ResourceId: id, ScalableDimension: aastypes.ScalableDimensionECSServiceDesiredCount,
+		MinCapacity: aws.Int32(2), MaxCapacity: aws.Int32(10),
+	}); err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.aas.PutScalingPolicy(ctx, &applicationautoscaling.PutScalingPolicyInput{
+		ServiceNamespace: aastypes.ServiceNamespaceEcs, ResourceId: id, ScalableDimension: aastypes.ScalableDimensionECSServiceDesiredCount,
+		PolicyName: aws.String("cpu60"), PolicyType: aastypes.PolicyTypeTargetTrackingScaling,
+		TargetTrackingScalingPolicyConfiguration: &aastypes.TargetTrackingScalingPolicyConfiguration{
+			TargetValue:                   aws.Float64(60),
+			PredefinedMetricSpecification: &aastypes.PredefinedMetricSpecification{PredefinedMetricType: aastypes.MetricTypeECSServiceAverageCPUUtilization},
+		},
+	}); err != nil {
+		e.t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); !reflect.DeepEqual(e.services(), historyServices()); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			e.t.Fatalf("the arranged services did not settle: %+v", e.services())
+		}
+	}
+	// web__3 was production at 8 before web__4 replaced it.
+	previous := *refs[3]
+	previous.DesiredCount = 8
+	return deploy.State{Current: refs[4], Previous: &previous, HighestRevision: 4, AutoScaling: cpu60()}
+}
+
+// historyScaling is production's auto scaling before the rollout.
+var historyScaling = &scalingView{Min: 2, Max: 10, Policies: []string{"cpu60 ECSServiceAverageCPUUtilization 60"}}
+
+// rollbackWatch is the engine's logger in a matrix run. It records the log, notes when the
+// rollback begins and then clears every injected fault: a persistent fault lasts until the
+// first rollback step. The engine calls its logger synchronously, so no call of the rollback
+// can see the fault.
+type rollbackWatch struct {
+	*recLog
+	srv   *ecslocal.Server
+	began atomic.Bool
+}
+
+// Warn records the line and clears the faults when it says that the rollback begins.
+func (l *rollbackWatch) Warn(ctx context.Context, msg string, fields map[string]any) {
+	if msg == rollbackBegins && !l.began.Swap(true) {
+		l.srv.ClearFaults()
+	}
+	l.recLog.Warn(ctx, msg, fields)
+}
+
+// faultRun is one run of the matrix rollout and what it left behind.
+type faultRun struct {
+	e          *env
+	prior      deploy.State
+	m          mark
+	end        int // the length of the call log when Deploy returned
+	res        *deploy.Result
+	err        error
+	rolledBack bool // the engine said that the rollback begins
+}
+
+// runRollout runs the matrix rollout in a fresh ecslocal with fault, if any, injected once the
+// history is in place. The faults are cleared when Deploy returns, so that the checks' own
+// calls get through.
+func runRollout(t *testing.T, fault *ecslocal.Fault) *faultRun {
+	t.Helper()
+	e := newEnv(t)
+	useFastRetries(e)
+	prior := e.arrangeHistory()
+	watch := &rollbackWatch{recLog: e.log, srv: e.srv}
+	e.eng.Log = watch
+	r := &faultRun{e: e, prior: prior, m: e.mark()}
+	if fault != nil {
+		e.srv.InjectFault(*fault)
+	}
+	r.res, r.err = e.eng.Deploy(context.Background(), faultConfig(), prior)
+	e.srv.ClearFaults()
+	r.end = len(e.srv.Calls())
+	r.rolledBack = watch.began.Load()
+	return r
+}
+
+// rawCalls are every call of the run as ecslocal served it, the SDK's retry attempts included.
+func (r *faultRun) rawCalls() []ecslocal.Call {
+	return r.e.srv.Calls()[r.m.calls:r.end]
+}
+
+// calls are the calls of the run as the engine made them: an SDK retry attempt is left out.
+func (r *faultRun) calls() []ecslocal.Call {
+	r.e.mu.Lock()
+	defer r.e.mu.Unlock()
+	var out []ecslocal.Call
+	for _, c := range r.rawCalls() {
+		if !r.e.retried[c.Seq] {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// retries lists the SDK's retry attempts of the run, by action: those of calls that ecslocal
+// failed (fault retries), and the others (transport retries). The SDK also retries, now and
+// then, a call whose response it could not read because its connection was closed under it
+// ("deserialization failed, ... use of closed network connection" on a 200, aws-sdk-go-v2
+// issues 1825 and 2935); ecslocal served such a call without an error, and it is no fault's.
+func (r *faultRun) retries() (fault, transport []string) {
+	r.e.mu.Lock()
+	defer r.e.mu.Unlock()
+	calls := r.rawCalls()
+	for i, c := range calls {
+		if !r.e.retried[c.Seq] {
+			continue
+		}
+		if i > 0 && calls[i-1].ErrorCode != "" && calls[i-1].Action() == c.Action() && calls[i-1].Resource == c.Resource {
+			fault = append(fault, c.Action())
+		} else {
+			transport = append(transport, c.Action())
+		}
+	}
+	return fault, transport
+}
+
+// faultRetries lists the SDK's retry attempts of calls that ecslocal failed.
+func (r *faultRun) faultRetries() []string {
+	fault, _ := r.retries()
+	return fault
+}
+
+// failed lists the calls of the run that ecslocal answered with the error code, or with any
+// error when code is "". (A rollback's DeregisterScalableTarget of the new revision fails with
+// ObjectNotFoundException when it has no target, which the engine expects.)
+func (r *faultRun) failed(code string) []ecslocal.Call {
+	var out []ecslocal.Call
+	for _, c := range r.rawCalls() {
+		if c.ErrorCode != "" && (code == "" || c.ErrorCode == code) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// writes lists the run's write calls as "action resource", failed ones included.
+func (r *faultRun) writes() []string {
+	var out []string
+	for _, c := range r.rawCalls() {
+		if c.Write {
+			out = append(out, c.Action()+" "+c.Resource)
+		}
+	}
+	return out
+}
+
+// steady lists the run's calls that are not polls, as "action resource", in order.
+func steady(calls []ecslocal.Call) []string {
+	var out []string
+	for _, c := range calls {
+		if c.Action() != pollAction {
+			out = append(out, c.Action()+" "+c.Resource)
+		}
+	}
+	return out
+}
+
+// rolloutView is what a run left: the state to save, the report and the cluster.
+type rolloutView struct {
+	State    string
+	Rollout  string
+	Warnings []string
+	Steps    []string
+	Services map[string]liveService
+	Scaling  map[string]*scalingView // services that have auto scaling
+	Desired  map[string][]int        // desired counts each service went through in the run
+}
+
+// view collects what the run left, through the test's own clients.
+func (r *faultRun) view() rolloutView {
+	v := rolloutView{Services: r.e.services(), Scaling: map[string]*scalingView{}, Desired: map[string][]int{}}
+	if res := r.res; res != nil {
+		v.State = fmt.Sprintf("current %+v; previous %+v; highest revision %d; auto scaling %+v; phases %v",
+			deref(res.Current), deref(res.Previous), res.HighestRevision, deref(res.AutoScaling), res.Phases)
+		if res.Rollout != nil {
+			v.Rollout = fmt.Sprintf("revision %d %s %q", res.Rollout.Revision, res.Rollout.Status, res.Rollout.Reason)
+		}
+		v.Warnings = res.Warnings
+		for _, s := range res.Steps {
+			v.Steps = append(v.Steps, s.Message)
+		}
+	}
+	for rev := 1; rev <= 7; rev++ {
+		name := deploy.RevisionName("web", rev)
+		if s := r.e.scaling(name); s != nil {
+			v.Scaling[name] = s
+		}
+	}
+	for _, name := range []string{faultProd, faultNew, "web__5", "web__6", "api"} {
+		v.Desired[name] = r.e.desiredChanges(r.m, name)
+	}
+	return v
+}
+
+// deref is what p points to, or nil, for printing.
+func deref[T any](p *T) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// checker counts the invariant checks of a run and reports the failed ones.
+type checker struct {
+	t      *testing.T
+	checks int
+}
+
+func (c *checker) check(ok bool, format string, args ...any) {
+	c.t.Helper()
+	c.checks++
+	if !ok {
+		c.t.Errorf(format, args...)
+	}
+}
+
+// checkCommon checks what holds in every run, whatever its fault: production capacity never
+// dipped (SPEC §2.2.4, on ecslocal's timeline), and no call wrote to a foreign service, whose
+// counts never changed (issue 7, suite 7).
+func (r *faultRun) checkCommon(c *checker) {
+	c.t.Helper()
+	r.e.checkCapacity(r.m, 8, faultProd, faultNew)
+	c.checks++
+	for _, f := range foreignServices {
+		var touched []string
+		for _, call := range r.rawCalls() {
+			if call.Write && (call.Resource == f.name || strings.HasSuffix(call.Resource, "/"+f.name)) {
+				touched = append(touched, call.Action())
+			}
+		}
+		c.check(len(touched) == 0, "write calls naming the foreign service %s: %v", f.name, touched)
+		c.check(slices.Equal(r.e.desiredChanges(r.m, f.name), []int{f.desired}), "the foreign service %s went through desired counts %v, want [%d]", f.name, r.e.desiredChanges(r.m, f.name), f.desired)
+	}
+}
+
+// faultPoint is an (operation, occurrence) pair of the fault-free run: the fault hits the
+// call that follows skip earlier calls of the operation.
+type faultPoint struct {
+	index  int // the call's position in the fault-free run
+	action string
+	skip   int
+}
+
+// alwaysReached reports whether every run is sure to make the call.
+func (p faultPoint) alwaysReached() bool {
+	return p.action != pollAction || p.skip < guaranteedPolls
+}
+
+// operation is the action without its service prefix, as an SDK error names it.
+func (p faultPoint) operation() string {
+	_, op, _ := strings.Cut(p.action, ":")
+	return op
+}
+
+// String names the point as subtests and failures show it.
+func (p faultPoint) String() string {
+	return fmt.Sprintf("call %d (%s #%d)", p.index, p.action, p.skip+1)
+}
+
+// faultPoints are the fault points of a run's calls, one per call, in order.
+func faultPoints(calls []ecslocal.Call) []faultPoint {
+	seen := map[string]int{}
+	out := make([]faultPoint, 0, len(calls))
+	for i, c := range calls {
+		out = append(out, faultPoint{index: i, action: c.Action(), skip: seen[c.Action()]})
+		seen[c.Action()]++
+	}
+	return out
+}
+
+// firedAt returns the calls of a run that failed with the injected code and whether the first
+// is the fault point's call.
+func (r *faultRun) firedAt(p faultPoint, code string) ([]ecslocal.Call, bool) {
+	failed := r.failed(code)
+	if len(failed) == 0 {
+		return nil, false
+	}
+	n := 0
+	for _, c := range r.rawCalls() {
+		if c.Action() != p.action {
+			continue
+		}
+		if n == p.skip {
+			return failed, c.Seq == failed[0].Seq
+		}
+		n++
+	}
+	return failed, false
+}
+
+// matrixRef is the fault-free run of the matrix rollout, checked against what the rollout
+// must do, with the view and the non-poll calls that every faulted run is compared with.
+type matrixRef struct {
+	run    *faultRun
+	view   rolloutView
+	steady []string
+	points []faultPoint
+}
+
+// theRolloutsSteadyCalls are the fault-free rollout's calls other than polls, in order.
+var theRolloutsSteadyCalls = []string{
+	"ecs:DescribeClusters prod",
+	"ecs:DescribeTaskDefinition web:2",
+	"ecs:DeleteService web__1", // pruning beyond retain_old_services = 2, before the rollout
+	"application-autoscaling:DescribeScalableTargets service/prod/web__4",
+	"application-autoscaling:DescribeScalingPolicies service/prod/web__4",
+	"application-autoscaling:DeregisterScalableTarget service/prod/web__4",
+	"ecs:ListTasks web__4", // learning how long tasks take to start
+	"ecs:DescribeTasks prod",
+	"ecs:CreateService web__7",
+	"ecs:UpdateService web__7", "ecs:UpdateService web__4",
+	"ecs:UpdateService web__7", "ecs:UpdateService web__4",
+	"ecs:UpdateService web__7", "ecs:UpdateService web__4",
+	"application-autoscaling:RegisterScalableTarget service/prod/web__7",
+	"application-autoscaling:PutScalingPolicy service/prod/web__7",
+	"ecs:DeleteService web__2", // pruning again: web__4 is now a zero-count old service
+}
+
+// faultFreeRun runs the matrix rollout without a fault and checks it against what the rollout
+// must do.
+func faultFreeRun(t *testing.T) *matrixRef {
+	t.Helper()
+	r := runRollout(t, nil)
+	if r.err != nil {
+		t.Fatalf("the fault-free rollout failed: %v", r.err)
+	}
+	ref := &matrixRef{run: r, view: r.view(), steady: steady(r.calls())}
+	if !slices.Equal(ref.steady, theRolloutsSteadyCalls) {
+		t.Fatalf("the fault-free rollout's calls other than polls:\n  %s\nwant\n  %s", strings.Join(ref.steady, "\n  "), strings.Join(theRolloutsSteadyCalls, "\n  "))
+	}
+	if f := r.failed(""); len(f) > 0 {
+		t.Fatalf("the fault-free rollout saw errors: %+v", f)
+	}
+	want := historyServices()
+	delete(want, "web__1")
+	delete(want, "web__2")
+	want[faultProd] = liveService{Owner: "prod/web", TaskDefinition: tdHealthy1}
+	want[faultNew] = liveService{Desired: 8, Running: 8, Owner: "prod/web", TaskDefinition: tdHealthy2}
+	if !reflect.DeepEqual(ref.view.Services, want) {
+		t.Fatalf("after the fault-free rollout: services %+v, want %+v", ref.view.Services, want)
+	}
+	if got := ref.view.Scaling; !reflect.DeepEqual(got, map[string]*scalingView{faultNew: historyScaling}) {
+		t.Fatalf("after the fault-free rollout: auto scaling %+v, want it on web__7 only", got)
+	}
+	if got, want := ref.view.Desired[faultNew], []int{0, 2, 4, 8}; !slices.Equal(got, want) {
+		t.Fatalf("web__7 went through %v, want %v", got, want)
+	}
+	if len(ref.view.Warnings) > 0 || ref.run.rolledBack {
+		t.Fatalf("the fault-free rollout warned %v (rolled back: %v)", ref.view.Warnings, ref.run.rolledBack)
+	}
+	r.checkCommon(&checker{t: t})
+	ref.points = faultPoints(r.calls())
+	t.Logf("the fault-free rollout made %d calls, %d of them polls: %d fault points", len(r.calls()), len(r.calls())-len(ref.steady), len(ref.points))
+	return ref
+}
+
+// matrixTally counts a matrix's runs, faults and checks for its closing report.
+type matrixTally struct {
+	mu         sync.Mutex
+	runs       int
+	faulted    int // runs in which the injected fault hit
+	notReached int // runs that ended before the poll the fault was set for
+	failed     int // calls that failed because of a fault
+	transport  int // SDK retries of calls whose response was lost in the transport
+	checks     int
+	outcomes   map[string]int
+}
+
+func (m *matrixTally) add(r *faultRun, fired bool, failed int, c *checker, outcome string) {
+	_, transport := r.retries()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.runs++
+	m.transport += len(transport)
+	if fired {
+		m.faulted++
+	} else {
+		m.notReached++
+	}
+	m.failed += failed
+	m.checks += c.checks
+	if m.outcomes == nil {
+		m.outcomes = map[string]int{}
+	}
+	m.outcomes[outcome]++
+}
+
+func (m *matrixTally) report(t *testing.T, what string) {
+	t.Helper()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var kinds []string
+	for _, k := range slices.Sorted(maps.Keys(m.outcomes)) {
+		kinds = append(kinds, fmt.Sprintf("%d %s", m.outcomes[k], k))
+	}
+	t.Logf("%s: %d runs, %d with the fault hit (%d failed calls), %d ended before their poll; %d invariant checks; %d SDK retries of lost responses; outcomes: %s",
+		what, m.runs, m.faulted, m.failed, m.notReached, m.checks, m.transport, strings.Join(kinds, ", "))
+}
+
+// runAll runs one subtest per fault point and kind, matrixWorkers at a time. Subtests that call
+// t.Parallel would run at most -parallel (GOMAXPROCS) at a time; these mostly wait.
+func runAll[K any](t *testing.T, points []faultPoint, kinds []K, name func(K, faultPoint) string, run func(*testing.T, K, faultPoint)) {
+	t.Helper()
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, matrixWorkers)
+	for _, k := range kinds {
+		for _, p := range points {
+			wg.Go(func() {
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				t.Run(name(k, p), func(t *testing.T) { run(t, k, p) })
+			})
+		}
+	}
+	wg.Wait()
+}
+
+// transientFault is an error the SDK retries.
+type transientFault struct {
+	code, message string
+	status        int
+}
+
+// TestTransientFaultMatrix is issue 7's suite 1 (with suite 7): at each call of the rollout
+// in turn, ecslocal fails the call once with a retryable error, a ThrottlingException in one
+// pass and an HTTP 503 in the other. The SDK retries it; the rollout must succeed without a
+// rollback and leave exactly what the fault-free run left.
+func TestTransientFaultMatrix(t *testing.T) {
+	t.Parallel()
+	ref := faultFreeRun(t)
+	kinds := []transientFault{
+		{code: "ThrottlingException", message: "Rate exceeded", status: 400},
+		{code: "ServiceUnavailableException", message: "Service Unavailable", status: 503},
+	}
+	tally := &matrixTally{}
+	runAll(t, ref.points, kinds,
+		func(k transientFault, p faultPoint) string { return fmt.Sprintf("%s at %s", k.code, p) },
+		func(t *testing.T, k transientFault, p faultPoint) {
+			r := runRollout(t, &ecslocal.Fault{Operation: p.action, Skip: p.skip, Count: 1, Code: k.code, Message: k.message, Status: k.status})
+			defer func() {
+				if t.Failed() {
+					r.e.logSteps()
+				}
+			}()
+			c := &checker{t: t}
+			failed, atPoint := r.firedAt(p, k.code)
+			fired := len(failed) > 0
+			if fired {
+				c.check(len(r.failed("")) == 1 && atPoint, "failed calls %+v, want one %s at %s", r.failed(""), k.code, p)
+				c.check(slices.Equal(r.faultRetries(), []string{p.action}), "SDK retries of failed calls %v, want one of %s", r.faultRetries(), p.action)
+			} else {
+				c.check(!p.alwaysReached(), "the fault at %s never hit", p)
+			}
+			c.check(r.err == nil, "the rollout failed: %v", r.err)
+			c.check(!r.rolledBack, "the rollout rolled back")
+			got := r.view()
+			c.check(reflect.DeepEqual(got, ref.view), "the run left\n  %+v\nthe fault-free run left\n  %+v", got, ref.view)
+			c.check(slices.Equal(steady(r.calls()), ref.steady), "calls other than polls\n  %s\nwant\n  %s",
+				strings.Join(steady(r.calls()), "\n  "), strings.Join(ref.steady, "\n  "))
+			r.checkCommon(c)
+			tally.add(r, fired, len(failed), c, "succeeded without rollback, as the fault-free run")
+		})
+	tally.report(t, "transient fault matrix")
+}
+
+// Outcomes of a run with a persistent fault.
+const (
+	outcomeCleanupWarning = "succeeded; the failed call was optional and is a warning"
+	outcomeRolledBack     = "rolled back completely: old at P, new at 0"
+	outcomeRejected       = "failed before any write"
+	outcomeSetupFailed    = "failed in setup before the new revision existed; production untouched"
+	outcomeNotReached     = "succeeded; the run ended before the poll the fault was set for"
+)
+
+// persistentOutcome is the outcome a persistent fault at each operation must have. A fault on
+// a DescribeServices poll during a phase rolls back; the first DescribeServices is discovery's.
+var persistentOutcome = map[string]string{
+	"ecs:DescribeClusters":                             outcomeRejected,
+	"ecs:DescribeTaskDefinition":                       outcomeRejected,
+	"ecs:DeleteService":                                outcomeCleanupWarning,
+	"application-autoscaling:DescribeScalableTargets":  outcomeSetupFailed,
+	"application-autoscaling:DescribeScalingPolicies":  outcomeSetupFailed,
+	"application-autoscaling:DeregisterScalableTarget": outcomeSetupFailed,
+	"ecs:ListTasks":                                    outcomeCleanupWarning,
+	"ecs:DescribeTasks":                                outcomeCleanupWarning,
+	"ecs:CreateService":                                outcomeSetupFailed,
+	"ecs:UpdateService":                                outcomeRolledBack,
+	"application-autoscaling:RegisterScalableTarget":   outcomeRolledBack,
+	"application-autoscaling:PutScalingPolicy":         outcomeRolledBack,
+}
+
+func (p faultPoint) wantOutcome() string {
+	if p.action == pollAction {
+		if p.skip == 0 {
+			return outcomeRejected
+		}
+		return outcomeRolledBack
+	}
+	return persistentOutcome[p.action]
+}
+
+// TestPersistentFaultMatrix is issue 7's suite 2 (with suite 7): at each call of the rollout in
+// turn, ecslocal fails that call and every later call of its operation with an error the SDK
+// does not retry, a ClientException in one pass and an AccessDeniedException in the other,
+// until the rollback begins. Each run must end in one of these ways, and which one is fixed by
+// the call that failed:
+//   - it succeeds, because the failed call was optional (pruning, the start time estimate),
+//     and Result.Warnings names the failed call;
+//   - it rolls back completely: the old service at P with its auto scaling, the new one at 0,
+//     and the RolloutError names the failed call;
+//   - preflight or discovery fails before any write, and the error names the failed call;
+//   - setup fails before the new revision exists, after nothing but pruning and taking auto
+//     scaling off production (which is put back): production is untouched.
+//
+// In every run capacity never dips and no foreign service is written.
+func TestPersistentFaultMatrix(t *testing.T) {
+	t.Parallel()
+	ref := faultFreeRun(t)
+	codes := []string{"ClientException", "AccessDeniedException"}
+	tally := &matrixTally{}
+	runAll(t, ref.points, codes,
+		func(code string, p faultPoint) string { return fmt.Sprintf("%s from %s on", code, p) },
+		func(t *testing.T, code string, p faultPoint) {
+			// The message does not name the operation: the error must, by itself.
+			r := runRollout(t, &ecslocal.Fault{Operation: p.action, Skip: p.skip, Count: -1, Code: code, Message: "Injected persistent fault."})
+			defer func() {
+				if t.Failed() {
+					r.e.logSteps()
+				}
+			}()
+			c := &checker{t: t}
+			failed, atPoint := r.firedAt(p, code)
+			fired := len(failed) > 0
+			outcome := p.wantOutcome()
+			if fired {
+				c.check(atPoint, "the first failed call is %+v, want the one at %s", failed[0], p)
+				for _, f := range failed {
+					c.check(f.Action() == p.action && f.ErrorCode == code, "failed call %+v, want only %s failing with %s", f, p.action, code)
+				}
+				c.check(len(r.faultRetries()) == 0, "the SDK retried %v; %s is not retryable", r.faultRetries(), code)
+			} else {
+				c.check(!p.alwaysReached(), "the fault at %s never hit", p)
+				outcome = outcomeNotReached
+			}
+			switch outcome {
+			case outcomeNotReached:
+				c.check(r.err == nil, "the rollout failed: %v", r.err)
+				got := r.view()
+				c.check(reflect.DeepEqual(got, ref.view), "the run left\n  %+v\nthe fault-free run left\n  %+v", got, ref.view)
+			case outcomeCleanupWarning:
+				r.checkWarnedSuccess(c, ref, failed)
+			case outcomeRolledBack:
+				r.checkRolledBack(c, p, code)
+			case outcomeRejected:
+				r.checkRejected(c, p, code)
+			case outcomeSetupFailed:
+				r.checkSetupFailed(c, p, code)
+			default:
+				t.Fatalf("no outcome is known for %s", p)
+			}
+			r.checkCommon(c)
+			tally.add(r, fired, len(failed), c, outcome)
+		})
+	tally.report(t, "persistent fault matrix")
+	for _, o := range []string{outcomeCleanupWarning, outcomeRolledBack, outcomeRejected, outcomeSetupFailed} {
+		if tally.outcomes[o] == 0 {
+			t.Errorf("no run ended with the outcome %q", o)
+		}
+	}
+}
+
+// checkWarnedSuccess checks a run whose only failed calls were optional: it deployed web__7
+// as the fault-free run did, and each failed call is named in a warning.
+func (r *faultRun) checkWarnedSuccess(c *checker, ref *matrixRef, failed []ecslocal.Call) {
+	c.t.Helper()
+	c.check(r.err == nil, "the rollout failed: %v", r.err)
+	if r.err != nil {
+		return
+	}
+	c.check(!r.rolledBack, "the rollout rolled back")
+	got := r.view()
+	c.check(got.State == ref.view.State && got.Rollout == ref.view.Rollout, "saved %s %s, want %s %s", got.State, got.Rollout, ref.view.State, ref.view.Rollout)
+	c.check(reflect.DeepEqual(got.Scaling, ref.view.Scaling) && reflect.DeepEqual(got.Desired, ref.view.Desired),
+		"auto scaling %+v and desired counts %v, want %+v and %v", got.Scaling, got.Desired, ref.view.Scaling, ref.view.Desired)
+	// The services the fault-free run has, and the old ones whose deletion failed, at 0.
+	want := maps.Clone(ref.view.Services)
+	for _, f := range failed {
+		if f.Action() == "ecs:DeleteService" {
+			want[f.Resource] = historyServices()[f.Resource]
+		}
+	}
+	c.check(reflect.DeepEqual(got.Services, want), "services %+v, want %+v", got.Services, want)
+	for _, f := range failed {
+		_, op, _ := strings.Cut(f.Action(), ":")
+		c.check(slices.ContainsFunc(got.Warnings, func(w string) bool { return strings.Contains(w, op) && strings.Contains(w, f.ErrorCode) }),
+			"no warning names the failed %s %s: %q", f.Action(), f.Resource, got.Warnings)
+	}
+}
+
+// checkRolledBack checks a complete rollback (SPEC §2.5): web__4 back at P = 8 with its auto
+// scaling, web__7 at 0 without any, state as before but for the new highest revision and
+// last_rollout, and an error that names the failed call.
+func (r *faultRun) checkRolledBack(c *checker, p faultPoint, code string) {
+	c.t.Helper()
+	var re *deploy.RolloutError
+	c.check(errors.As(r.err, &re), "error %v (%T), want a *deploy.RolloutError", r.err, r.err)
+	if re == nil {
+		return
+	}
+	c.check(r.rolledBack, "no rollback began")
+	c.check(re.RolledBack && re.RollbackErr == nil, "the rollback did not complete: %v", re.RollbackErr)
+	c.check(re.Production == "web__4 at 8 tasks", "production now %q, want web__4 at 8 tasks", re.Production)
+	c.check(len(re.RollbackSteps) > 0 && strings.HasPrefix(re.RollbackSteps[len(re.RollbackSteps)-1], "auto scaling (2–10) registered again on web__4") &&
+		slices.Contains(re.RollbackSteps, "R1: web__4 at 8 tasks, web__7 at 0"), "rollback steps %q", re.RollbackSteps)
+	r.checkNamesCall(c, p, code)
+	services := r.e.services()
+	c.check(services[faultProd] == liveService{Desired: 8, Running: 8, Owner: "prod/web", TaskDefinition: tdHealthy1} &&
+		services[faultNew] == liveService{Owner: "prod/web", TaskDefinition: tdHealthy2}, "after the rollback %s is %+v and %s %+v, want 8/8 and 0/0",
+		faultProd, services[faultProd], faultNew, services[faultNew])
+	c.check(reflect.DeepEqual(r.e.scaling(faultProd), historyScaling) && r.e.scaling(faultNew) == nil,
+		"auto scaling %+v on web__4 and %+v on web__7, want %+v on web__4 only", r.e.scaling(faultProd), r.e.scaling(faultNew), historyScaling)
+	res := r.res
+	c.check(res != nil, "no result after a rolled-back update; state must be saved")
+	if res == nil {
+		return
+	}
+	c.check(reflect.DeepEqual(res.Current, r.prior.Current) && reflect.DeepEqual(res.Previous, r.prior.Previous) && reflect.DeepEqual(res.AutoScaling, r.prior.AutoScaling),
+		"current %+v previous %+v, want them unchanged", res.Current, res.Previous)
+	c.check(res.HighestRevision == 7 && res.Rollout != nil && res.Rollout.Status == deploy.RolloutRolledBack && res.Rollout.Revision == 7 && strings.Contains(res.Rollout.Reason, p.operation()),
+		"highest revision %d, last rollout %+v; want revision 7 rolled back naming %s", res.HighestRevision, res.Rollout, p.operation())
+}
+
+// checkNamesCall checks that the run's error names the failed operation and its error code.
+func (r *faultRun) checkNamesCall(c *checker, p faultPoint, code string) {
+	c.t.Helper()
+	msg := r.err.Error()
+	c.check(strings.Contains(msg, p.operation()) && strings.Contains(msg, code), "the error does not name the failed %s (%s):\n%s", p.operation(), code, msg)
+}
+
+// checkFailedEarly checks what a run that failed before its rollout began shows: an error
+// that names the failed call, no result to save, no rollback. It reports whether there was an
+// error to check further.
+func (r *faultRun) checkFailedEarly(c *checker, p faultPoint, code string) bool {
+	c.t.Helper()
+	c.check(r.err != nil && r.res == nil, "result %+v error %v, want an error and no result", r.res, r.err)
+	if r.err == nil {
+		return false
+	}
+	c.check(!r.rolledBack, "a rollback began")
+	r.checkNamesCall(c, p, code)
+	return true
+}
+
+// checkRejected checks a run that failed before any write: preflight or discovery.
+func (r *faultRun) checkRejected(c *checker, p faultPoint, code string) {
+	c.t.Helper()
+	if !r.checkFailedEarly(c, p, code) {
+		return
+	}
+	c.check(len(r.writes()) == 0, "write calls before the error: %v", r.writes())
+	c.check(reflect.DeepEqual(r.e.services(), historyServices()), "services %+v, want them as before", r.e.services())
+	c.check(reflect.DeepEqual(r.e.scaling(faultProd), historyScaling), "auto scaling of web__4 %+v, want %+v", r.e.scaling(faultProd), historyScaling)
+}
+
+// checkSetupFailed checks a run that failed in setup, before the new revision was created:
+// its only writes were pruning web__1 and taking auto scaling off production, which is back.
+func (r *faultRun) checkSetupFailed(c *checker, p faultPoint, code string) {
+	c.t.Helper()
+	if !r.checkFailedEarly(c, p, code) {
+		return
+	}
+	allowed := []string{
+		"ecs:DeleteService web__1",
+		"application-autoscaling:DeregisterScalableTarget service/prod/web__4",
+		"application-autoscaling:RegisterScalableTarget service/prod/web__4",
+		"application-autoscaling:PutScalingPolicy service/prod/web__4",
+		"ecs:CreateService web__7", // only when it failed: web__7 must not exist
+	}
+	for _, w := range r.writes() {
+		c.check(slices.Contains(allowed, w), "write call %s in a setup that failed", w)
+	}
+	want := historyServices()
+	delete(want, "web__1")
+	c.check(reflect.DeepEqual(r.e.services(), want), "services %+v, want %+v", r.e.services(), want)
+	c.check(slices.Equal(r.e.desiredChanges(r.m, faultProd), []int{8}), "web__4 went through %v, want [8]", r.e.desiredChanges(r.m, faultProd))
+	c.check(reflect.DeepEqual(r.e.scaling(faultProd), historyScaling), "auto scaling of web__4 %+v, want %+v back", r.e.scaling(faultProd), historyScaling)
+}
+
+// TestLiveChecksTouchNoService covers SPEC §2.8's live checks (issue 7, suite 6) over a
+// deployment with production running, auto scaling on and foreign services around: input that
+// cannot be deployed is reported by preflight, whose only calls are DescribeClusters and
+// DescribeTaskDefinition, so no service is even described, let alone written.
+func TestLiveChecksTouchNoService(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name  string
+		field string
+		// arrange changes the rollout's configuration into the bad input, through the SDK where
+		// it needs to, and returns the value the error must quote.
+		arrange func(e *env, cfg *deploy.Config, st deploy.State) string
+	}{
+		{"a cluster that does not exist", "cluster", func(_ *env, cfg *deploy.Config, _ deploy.State) string {
+			cfg.Cluster = "staging"
+			return cfg.Cluster
+		}},
+		{"a cluster ARN that does not exist", "cluster", func(_ *env, cfg *deploy.Config, _ deploy.State) string {
+			cfg.Cluster = "arn:aws:ecs:eu-west-1:000000000000:cluster/staging"
+			return cfg.Cluster
+		}},
+		{"a task definition that does not exist", "task_definition", func(_ *env, cfg *deploy.Config, _ deploy.State) string {
+			cfg.TaskDefinition = "web:99"
+			return cfg.TaskDefinition
+		}},
+		{"a task definition ARN that does not exist", "task_definition", func(_ *env, cfg *deploy.Config, st deploy.State) string {
+			cfg.TaskDefinition = strings.TrimSuffix(st.Current.TaskDefinition, ":1") + ":99"
+			return cfg.TaskDefinition
+		}},
+		{"an INACTIVE task definition", "task_definition", func(e *env, cfg *deploy.Config, _ deploy.State) string {
+			if _, err := e.ecs.DeregisterTaskDefinition(context.Background(), &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String(tdHealthy2)}); err != nil {
+				e.t.Fatal(err)
+			}
+			return "INACTIVE"
+		}},
+		{"a task definition of another family", "task_definition", func(e *env, cfg *deploy.Config, _ deploy.State) string {
+			out, err := e.ecs.RegisterTaskDefinition(context.Background(), &ecs.RegisterTaskDefinitionInput{
+				Family: aws.String("api"), ContainerDefinitions: containers("healthy"),
+			})
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			cfg.TaskDefinition = fmt.Sprintf("api:%d", out.TaskDefinition.Revision)
+			return `family "api"`
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name+" is rejected before any service is touched", func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			st := e.arrangeHistory()
+			cfg := faultConfig()
+			quoted := tc.arrange(e, &cfg, st)
+			m := e.mark()
+			res, err := e.eng.Deploy(context.Background(), cfg, st)
+			var ie *deploy.InputError
+			if !errors.As(err, &ie) || ie.Field != tc.field {
+				t.Fatalf("error %v (%T), want a *deploy.InputError on %s", err, err, tc.field)
+			}
+			if !strings.Contains(err.Error(), quoted) {
+				t.Errorf("the error does not quote %s: %v", quoted, err)
+			}
+			if res != nil {
+				t.Errorf("result %+v, want nil", res)
+			}
+			counts := e.countsSince(m)
+			for _, c := range e.callsSince(m) {
+				if a := c.Action(); a != "ecs:DescribeClusters" && a != "ecs:DescribeTaskDefinition" {
+					t.Errorf("call %s %s before the error; preflight calls only DescribeClusters and DescribeTaskDefinition", a, c.Resource)
+				}
+			}
+			if w := e.writesSince(m); len(w) != 0 {
+				t.Errorf("write calls before the error: %v", w)
+			}
+			if got := e.services(); !reflect.DeepEqual(got, historyServices()) {
+				t.Errorf("services %+v, want them untouched: %+v", got, historyServices())
+			}
+			if got := e.scaling(faultProd); !reflect.DeepEqual(got, historyScaling) {
+				t.Errorf("auto scaling of web__4 %+v, want %+v", got, historyScaling)
+			}
+			t.Logf("%v; calls: %v", err, counts)
+		})
+	}
+}
