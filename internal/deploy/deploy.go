@@ -97,8 +97,10 @@ func (e *Engine) preflight(ctx context.Context, cfg Config, st State) (string, s
 	cluster := aws.ToString(cl.Clusters[0].ClusterName)
 	td, err := e.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(cfg.TaskDefinition)})
 	if err != nil {
+		// ECS answers a missing task definition with this ClientException; other client errors
+		// (access denied, bad input) are reported as they are.
 		var ce *types.ClientException
-		if errors.As(err, &ce) {
+		if errors.As(err, &ce) && strings.Contains(ce.ErrorMessage(), "Unable to describe task definition") {
 			return "", "", &InputError{Field: "task_definition", Message: fmt.Sprintf("task definition %q does not exist", cfg.TaskDefinition), Err: err}
 		}
 		return "", "", fmt.Errorf("describing task definition %s: %w", cfg.TaskDefinition, err)
