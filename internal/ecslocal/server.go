@@ -77,6 +77,9 @@ type Server struct {
 	calls    []Call
 	timeline []TimelineEntry
 	seq      int64
+	// linkedRole: Application Auto Scaling's ECS service-linked role exists in the account
+	// (the first RegisterScalableTarget creates it).
+	linkedRole bool
 }
 
 // New returns a Server ready to serve requests.
@@ -106,6 +109,7 @@ func (s *Server) resetLocked() {
 	s.faults = nil
 	s.calls = nil
 	s.timeline = nil
+	s.linkedRole = false
 }
 
 // handler is one AWS operation: it decodes its own input from body and returns the output.
@@ -154,9 +158,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rc := &reqCtx{now: now, region: s.regionOf(r)}
 	call := Call{Seq: s.nextSeq(), Time: now, Service: service, Operation: op, Resource: resourceOf(body), Write: isWrite(op)}
 	var out any
-	aerr := s.gateLocked(service, op, now)
+	aerr := s.gateLocked(service, op, body, now)
 	if aerr == nil {
 		out, aerr = h(s, rc, body)
+	}
+	if aerr == nil && service == svcAutoScaling && op == "RegisterScalableTarget" {
+		s.linkedRole = true
 	}
 	if aerr != nil {
 		call.ErrorCode = aerr.Code
@@ -178,12 +185,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// gateLocked applies, in the order AWS does, IAM authorization, throttling and then any
-// injected fault.
-func (s *Server) gateLocked(service, op string, now time.Time) *apiError {
-	action := service + ":" + op
-	if s.allowed != nil && !s.allowed[action] {
-		return errf(codeAccessDenied, "User: arn:aws:iam::%s:user/ecslocal is not authorized to perform: %s because no identity-based policy allows the %s action", s.opts.AccountID, action, action)
+// gateLocked applies, in the order AWS does, IAM authorization (of the call's own action, then
+// of the actions AWS authorizes as part of it), throttling and then any injected fault.
+func (s *Server) gateLocked(service, op string, body []byte, now time.Time) *apiError {
+	if s.allowed != nil {
+		for _, action := range append([]string{service + ":" + op}, s.impliedActionsLocked(service, op, body)...) {
+			if !s.allowed[action] {
+				return errf(codeAccessDenied, "User: arn:aws:iam::%s:user/ecslocal is not authorized to perform: %s because no identity-based policy allows the %s action", s.opts.AccountID, action, action)
+			}
+		}
 	}
 	if s.opts.Throttling && !s.takeToken(service, op, now) {
 		return errf(codeThrottling, "Rate exceeded")

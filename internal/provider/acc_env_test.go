@@ -4,8 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,14 +29,45 @@ type accEnv struct {
 }
 
 // newAccEnv starts ecslocal with short task delays, creates cluster prod and registers
-// web:1 and web:2 (healthy), web:3 (crash-on-start), web:4 (healthy).
+// web:1 and web:2 (healthy), web:3 (crash-on-start), web:4 (healthy). ecslocal allows exactly
+// the IAM actions of iam/least-privilege-actions.txt, the documented least-privilege policy, so
+// every acceptance test that uses this env runs under it (issue 7, suite 8). The test's own
+// calls (ApplySeed, the Go API, and e.ecs on an operator endpoint of its own) are not the
+// provider's and are not gated.
 func newAccEnv(t *testing.T) *accEnv {
 	t.Helper()
 	isolateAWSEnv(t)
-	srv := ecslocal.New(ecslocal.Options{StartDelay: 30 * time.Millisecond, StopDelay: 10 * time.Millisecond})
-	hs := httptest.NewServer(srv)
+	policy, err := os.ReadFile(filepath.Join("..", "..", "iam", "least-privilege-actions.txt"))
+	if err != nil {
+		t.Fatalf("reading the least-privilege action list: %v", err)
+	}
+	allowed := []string{}
+	for _, line := range strings.Split(string(policy), "\n") {
+		if a := strings.TrimSpace(line); a != "" {
+			allowed = append(allowed, a)
+		}
+	}
+	srv := ecslocal.New(ecslocal.Options{StartDelay: 30 * time.Millisecond, StopDelay: 10 * time.Millisecond, AllowedActions: allowed})
+	// The provider's endpoint applies the allow-list. The test's own client (e.ecs: seeding
+	// task definitions and foreign services, simulating drift) stands for an operator with
+	// other credentials: its endpoint lifts the allow-list for the length of each of its calls,
+	// while no call of the provider is in flight.
+	var gate sync.RWMutex
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gate.RLock()
+		defer gate.RUnlock()
+		srv.ServeHTTP(w, r)
+	}))
 	t.Cleanup(hs.Close)
-	e := &accEnv{t: t, srv: srv, url: hs.URL, ecs: newTestECSClient(hs.URL)}
+	operator := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gate.Lock()
+		defer gate.Unlock()
+		srv.SetAllowedActions(nil)
+		defer srv.SetAllowedActions(allowed)
+		srv.ServeHTTP(w, r)
+	}))
+	t.Cleanup(operator.Close)
+	e := &accEnv{t: t, srv: srv, url: hs.URL, ecs: newTestECSClient(operator.URL)}
 	td := func(label string) json.RawMessage {
 		return json.RawMessage(fmt.Sprintf(`{"family":"web","containerDefinitions":[{"name":"web","image":"nginx","dockerLabels":{"ecslocal.behavior":%q}}]}`, label))
 	}

@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
@@ -30,6 +33,10 @@ type Clients struct {
 	CloudWatchEndpoint string
 }
 
+// DefaultMaxRetries is how many times a call is retried when neither max_retries nor
+// AWS_MAX_ATTEMPTS says otherwise (terraform-provider-aws uses 25 as well).
+const DefaultMaxRetries = 25
+
 // clientConfig is the provider configuration as plain Go values; "" and nil mean "not set, let the
 // AWS SDK decide".
 type clientConfig struct {
@@ -37,7 +44,8 @@ type clientConfig struct {
 	Profile                string
 	SharedConfigFiles      []string
 	SharedCredentialsFiles []string
-	// MaxRetries is the number of retries after the first attempt; nil keeps the SDK default.
+	// MaxRetries is the number of retries after the first attempt; nil means AWS_MAX_ATTEMPTS
+	// when set, else DefaultMaxRetries.
 	MaxRetries *int
 	AssumeRole *assumeRoleConfig
 	Endpoints  endpointsConfig
@@ -92,10 +100,23 @@ func newClients(ctx context.Context, cfg clientConfig) (*Clients, error) {
 		}
 		opts = append(opts, config.WithSharedCredentialsFiles(files))
 	}
+	// Throttling is routine for a rollout that polls, and for many rollouts in one apply: retry
+	// it generously, and without the SDK's client-side retry quota, which runs dry under
+	// sustained throttling and then fails calls that a retry would have carried.
+	attempts := DefaultMaxRetries + 1
+	if n, err := strconv.Atoi(os.Getenv("AWS_MAX_ATTEMPTS")); err == nil && n > 0 {
+		attempts = n
+	}
 	if cfg.MaxRetries != nil {
 		// The SDK counts attempts, the first call included; users count retries.
-		opts = append(opts, config.WithRetryMaxAttempts(*cfg.MaxRetries+1))
+		attempts = *cfg.MaxRetries + 1
 	}
+	opts = append(opts, config.WithRetryer(func() aws.Retryer {
+		return retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = attempts
+			o.RateLimiter = ratelimit.None
+		})
+	}))
 
 	awsCfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {

@@ -110,9 +110,9 @@ func (p *ecsProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 			"max_retries": schema.Int64Attribute{
 				MarkdownDescription: "How many times the AWS SDK retries a failed call, throttling " +
 					"(`ThrottlingException`) and transient server errors included, before the provider " +
-					"reports the error. `0` turns retries off. When unset, the SDK default applies " +
-					"(3 attempts, or `AWS_MAX_ATTEMPTS`). Raise it for large deployments in accounts that " +
-					"are close to ECS API rate limits.",
+					"reports the error. `0` turns retries off. When unset, `AWS_MAX_ATTEMPTS` applies if set, " +
+					"else 25 retries. The SDK's client-side retry quota is turned off, so sustained throttling " +
+					"(many deployments in one apply) is ridden out rather than failed.",
 				Optional: true,
 				Validators: []validator.Int64{
 					int64validator.AtLeast(0),

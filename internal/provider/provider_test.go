@@ -137,6 +137,13 @@ func TestNewClients(t *testing.T) {
 			wantMaxAttempts: 26,
 		},
 		{
+			name:            "without max_retries, AWS_MAX_ATTEMPTS applies",
+			env:             map[string]string{"AWS_MAX_ATTEMPTS": "7"},
+			cfg:             clientConfig{Region: "us-east-1"},
+			wantRegion:      "us-east-1",
+			wantMaxAttempts: 7,
+		},
+		{
 			name:            "max_retries 0 allows a single attempt",
 			cfg:             clientConfig{Region: "us-east-1", MaxRetries: retries(0)},
 			wantRegion:      "us-east-1",
@@ -174,10 +181,11 @@ func TestNewClients(t *testing.T) {
 			if got := aws.ToString(clients.AutoScaling.Options().BaseEndpoint); got != tc.wantScalingEndpoint {
 				t.Errorf("AutoScaling BaseEndpoint = %q, want %q", got, tc.wantScalingEndpoint)
 			}
-			if ecsOpts.RetryMaxAttempts != tc.wantMaxAttempts {
-				t.Errorf("ECS RetryMaxAttempts = %d, want %d", ecsOpts.RetryMaxAttempts, tc.wantMaxAttempts)
+			if tc.wantMaxAttempts == 0 {
+				// Cases that configure no retries get the provider's default.
+				tc.wantMaxAttempts = DefaultMaxRetries + 1
 			}
-			if tc.wantMaxAttempts != 0 {
+			{
 				if got := ecsOpts.Retryer.MaxAttempts(); got != tc.wantMaxAttempts {
 					t.Errorf("ECS Retryer.MaxAttempts() = %d, want %d", got, tc.wantMaxAttempts)
 				}

@@ -1,0 +1,255 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+
+	"github.com/phased-ecs/terraform-provider-ecs/internal/deploy"
+	"github.com/phased-ecs/terraform-provider-ecs/internal/ecslocal"
+)
+
+// leastPrivilegeActions reads iam/least-privilege-actions.txt, the documented IAM action list
+// (iam/iam_test.go keeps it equal to policy.json and to the client calls in the code).
+func leastPrivilegeActions(t *testing.T) []string {
+	t.Helper()
+	f, err := os.Open(filepath.Join(repoRoot, "iam", "least-privilege-actions.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if line := strings.TrimSpace(sc.Text()); line != "" {
+			out = append(out, line)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(out) == 0 {
+		t.Fatal("least-privilege-actions.txt lists no action")
+	}
+	return out
+}
+
+// bestEffortActions are calls whose failure the engine survives by design: ListTasks and
+// DescribeTasks only learn how long tasks take to start (a polling estimate) and fetch the
+// stopped reasons quoted as evidence. Denied, they must still be reported, as a warning.
+var bestEffortActions = []string{"ecs:ListTasks", "ecs:DescribeTasks"}
+
+// stepOutcome is what one step of the least-privilege scenario returned.
+type stepOutcome struct {
+	step     string
+	err      error
+	warnings []string
+}
+
+// leastPrivilegeScenario exercises every action of the policy through the engine (the
+// provider's Create, Update, Read and Delete call exactly these engine operations): a first
+// deployment with auto scaling (two policies), a canary deployment of a new revision, a
+// failed deployment that is rolled back, an auto scaling update that drops a policy, a read
+// and a destroy. It stops at the first step that fails unexpectedly.
+func leastPrivilegeScenario(allow []string) ([]stepOutcome, *ecslocal.Server, error) {
+	srv := ecslocal.New(ecslocal.Options{StartDelay: 20 * time.Millisecond, StopDelay: 10 * time.Millisecond, Region: "eu-west-1"})
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	td := func(label string) json.RawMessage {
+		return json.RawMessage(fmt.Sprintf(`{"family":"web","containerDefinitions":[{"name":"web","image":"nginx","dockerLabels":{"ecslocal.behavior":%q}}]}`, label))
+	}
+	if err := srv.ApplySeed(ecslocal.Seed{Clusters: []string{"prod"}, TaskDefinitions: []json.RawMessage{td("healthy"), td("healthy"), td("crash-on-start")}}); err != nil {
+		return nil, srv, err
+	}
+	srv.SetAllowedActions(allow)
+	awsCfg := aws.Config{Region: "eu-west-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDLEASTPRIV", "secret", "")}
+	eng := &deploy.Engine{
+		ECS:         ecs.NewFromConfig(awsCfg, func(o *ecs.Options) { o.BaseEndpoint = aws.String(hs.URL) }),
+		AutoScaling: applicationautoscaling.NewFromConfig(awsCfg, func(o *applicationautoscaling.Options) { o.BaseEndpoint = aws.String(hs.URL) }),
+		Poll:        deploy.PollConfig{Initial: 10 * time.Millisecond, Max: 100 * time.Millisecond},
+	}
+	four := 4
+	cpu := deploy.TargetTracking{Name: "cpu60", PredefinedMetricType: "ECSServiceAverageCPUUtilization", TargetValue: 60}
+	mem := deploy.TargetTracking{Name: "mem70", PredefinedMetricType: "ECSServiceAverageMemoryUtilization", TargetValue: 70}
+	cfg := func(td string, policies ...deploy.TargetTracking) deploy.Config {
+		return deploy.Config{
+			Cluster: "prod", Name: "web", DeploymentID: "prod/web", TaskDefinition: td, DesiredCount: &four,
+			Phases:            []deploy.Phase{{Percent: 25}, {Percent: 50}, {Percent: 100}},
+			AutoScaling:       &deploy.AutoScaling{Min: 2, Max: 8, TargetTracking: policies},
+			RetainOldServices: 1, SteadyStateTimeout: 20 * time.Second, FailedTaskThreshold: 1,
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var out []stepOutcome
+	var st deploy.State
+	record := func(step string, res *deploy.Result, err error) {
+		o := stepOutcome{step: step, err: err}
+		if res != nil {
+			o.warnings = res.Warnings
+		}
+		out = append(out, o)
+	}
+
+	res, err := eng.Deploy(ctx, cfg(tdHealthy1, cpu, mem), st)
+	record("create web:1 with auto scaling", res, err)
+	if err != nil {
+		return out, srv, nil
+	}
+	st = res.State
+	res, err = eng.Deploy(ctx, cfg(tdHealthy2, cpu, mem), st)
+	record("canary deployment of web:2", res, err)
+	if err != nil {
+		return out, srv, nil
+	}
+	st = res.State
+	res, err = eng.Deploy(ctx, cfg(tdCrash, cpu, mem), st)
+	record("failed deployment of web:3, rolled back", res, err)
+	var re *deploy.RolloutError
+	if !errors.As(err, &re) || !re.RolledBack || re.Failure.Kind != deploy.FailureTasks {
+		return out, srv, nil // not the rollback it should be: the step failed unexpectedly
+	}
+	res, err = eng.UpdateAutoScaling(ctx, cfg(tdHealthy2, cpu), st)
+	record("auto scaling update dropping policy mem70", res, err)
+	if err != nil {
+		return out, srv, nil
+	}
+	st = res.State
+	_, err = eng.Read(ctx, "prod", st)
+	record("read", nil, err)
+	if err != nil {
+		return out, srv, nil
+	}
+	err = eng.Delete(ctx, cfg(tdHealthy2, cpu), st)
+	record("destroy", nil, err)
+	return out, srv, nil
+}
+
+// TestLeastPrivilege is issue 7's suite 8 (b), driven through the engine rather than terraform
+// (the same engine calls the provider makes, at a fraction of the time): with ecslocal's
+// allow-list exactly the documented list, a scenario that exercises every action succeeds with
+// no AccessDenied anywhere and calls every listed action; with any one action removed, the
+// scenario fails with an AccessDeniedException error that names the action, or, for the two
+// best-effort actions, reports a warning that names it and otherwise completes.
+func TestLeastPrivilege(t *testing.T) {
+	requireAcc(t)
+	t.Parallel()
+	started := time.Now()
+	actions := leastPrivilegeActions(t)
+
+	// The baseline: everything listed, nothing else.
+	steps, srv, err := leastPrivilegeScenario(actions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(steps) != 6 {
+		t.Fatalf("with every listed action allowed, the scenario stopped at %q: %v", steps[len(steps)-1].step, steps[len(steps)-1].err)
+	}
+	for _, s := range steps {
+		if s.err != nil && s.step != "failed deployment of web:3, rolled back" {
+			t.Errorf("%s: %v", s.step, s.err)
+		}
+		for _, w := range s.warnings {
+			t.Errorf("%s warned with every listed action allowed: %s", s.step, w)
+		}
+	}
+	called := map[string]bool{}
+	for _, c := range srv.Calls() {
+		if c.ErrorCode == "AccessDeniedException" {
+			t.Errorf("a call was denied with every listed action allowed: %s %s", c.Action(), c.Resource)
+		}
+		called[c.Action()] = true
+	}
+	for _, a := range actions {
+		// Actions that AWS authorizes as part of another call are not calls of their own.
+		if !strings.HasPrefix(a, "cloudwatch:") && !strings.HasPrefix(a, "iam:") && a != "ecs:TagResource" && !called[a] {
+			t.Errorf("the scenario never calls %s, so removing it would prove nothing", a)
+		}
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	// Each action removed in turn, the runs side by side.
+	results := make([][]stepOutcome, len(actions))
+	errs := make([]error, len(actions))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 6)
+	for i, a := range actions {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			allow := slices.DeleteFunc(slices.Clone(actions), func(x string) bool { return x == a })
+			results[i], _, errs[i] = leastPrivilegeScenario(allow)
+		}()
+	}
+	wg.Wait()
+	failed, warned := 0, 0
+	for i, a := range actions {
+		t.Run("without "+a, func(t *testing.T) {
+			if errs[i] != nil {
+				t.Fatal(errs[i])
+			}
+			names := func(text string) bool {
+				return strings.Contains(text, "AccessDenied") && strings.Contains(text, "not authorized to perform: "+a+" ")
+			}
+			var errored, warnedHere []string
+			for _, s := range results[i] {
+				if s.err != nil && names(s.err.Error()) {
+					errored = append(errored, s.step)
+				}
+				for _, w := range s.warnings {
+					if names(w) {
+						warnedHere = append(warnedHere, s.step)
+					}
+				}
+			}
+			last := results[i][len(results[i])-1]
+			switch {
+			case slices.Contains(bestEffortActions, a):
+				if len(warnedHere) == 0 && len(errored) == 0 {
+					t.Errorf("no warning or error names the denied %s; steps: %s", a, describeSteps(results[i]))
+				}
+				if len(results[i]) != 6 || last.err != nil {
+					t.Errorf("without the best-effort %s the scenario should still complete; steps: %s", a, describeSteps(results[i]))
+				}
+				warned++
+				t.Logf("denied %s reported as a warning in: %v", a, warnedHere)
+			default:
+				if len(errored) == 0 {
+					t.Errorf("no step failed with an AccessDenied error naming %s; steps: %s", a, describeSteps(results[i]))
+					return
+				}
+				failed++
+				t.Logf("denied %s failed: %v", a, errored)
+			}
+		})
+	}
+	t.Logf("suite 8 (least privilege, engine-driven): %d actions in least-privilege-actions.txt; 1 baseline run with exactly that allow-list (6 steps, no denial, every callable action called); %d runs with one action removed: %d failed with an AccessDenied error naming the action, %d best-effort actions reported as a warning naming it; %s",
+		len(actions), len(actions), failed, warned, time.Since(started).Round(time.Millisecond))
+}
+
+func describeSteps(steps []stepOutcome) string {
+	var b strings.Builder
+	for _, s := range steps {
+		fmt.Fprintf(&b, "\n  %s: err=%v warnings=%q", s.step, s.err, s.warnings)
+	}
+	return b.String()
+}
