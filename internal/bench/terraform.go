@@ -44,7 +44,15 @@ func benchTerraformPlan(ctx context.Context, rep *report, terraform string) erro
 	defer l.hs.Close()
 
 	var b strings.Builder
-	fmt.Fprintf(&b, `provider "ecs" {
+	fmt.Fprintf(&b, `terraform {
+  required_providers {
+    ecs = {
+      source = "phased-ecs/ecs"
+    }
+  }
+}
+
+provider "ecs" {
   region = "eu-west-1"
   endpoints {
     ecs                     = %[1]q

@@ -158,11 +158,13 @@ func (wt *waiter) wait(ctx context.Context, kind string, goals []goal, w *watch,
 	}
 	wt.waits++
 	callsBefore := wt.calls
-	// The first poll comes after most of what this kind of wait took before, if it is known;
-	// later polls come at an eighth of the time waited so far, so a wait is noticed within about
-	// 12 % of its length at a cost that grows only logarithmically with it.
+	// The first poll comes just before what this kind of wait took before, if that is known, and
+	// polls stay tight around that moment; otherwise polls come at an eighth of the time waited
+	// so far, so a wait is noticed within about 12 % of its length at a cost that grows only
+	// logarithmically with it. A wrong prediction costs latency, never correctness.
 	sleep := wt.poll.Initial
-	if est, ok := wt.learned[kind]; ok {
+	est, learned := wt.learned[kind]
+	if learned {
 		sleep = max(wt.poll.Initial, est-wt.poll.Initial)
 	}
 	for {
@@ -172,7 +174,12 @@ func (wt *waiter) wait(ctx context.Context, kind string, goals []goal, w *watch,
 		if err := clock.Sleep(ctx, sleep); err != nil {
 			return nil, cancelled(err)
 		}
-		sleep = min(wt.poll.Max, max(wt.poll.Initial, clock.Now().Sub(start)/8))
+		elapsed := clock.Now().Sub(start)
+		sleep = min(wt.poll.Max, max(wt.poll.Initial, elapsed/8))
+		if learned && elapsed < est+2*wt.poll.Initial {
+			// Around the predicted moment, poll at twice the usual rate.
+			sleep = wt.poll.Initial / 2
+		}
 		wt.calls++
 		found, err := wt.e.describeServices(ctx, wt.cluster, names)
 		if err != nil {
