@@ -276,13 +276,16 @@ func (wt *waiter) stoppedReasons(ctx context.Context, service string) []string {
 	list, err := wt.e.ECS.ListTasks(ctx, &ecs.ListTasksInput{
 		Cluster: aws.String(wt.cluster), ServiceName: aws.String(service), DesiredStatus: types.DesiredStatusStopped,
 	})
-	if err != nil || len(list.TaskArns) == 0 {
+	if err != nil {
+		return []string{fmt.Sprintf("stopped tasks could not be listed: %v", err)}
+	}
+	if len(list.TaskArns) == 0 {
 		return nil
 	}
 	arns := list.TaskArns[:min(len(list.TaskArns), 100)]
 	out, err := wt.e.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(wt.cluster), Tasks: arns})
 	if err != nil {
-		return nil
+		return []string{fmt.Sprintf("stopped tasks could not be described: %v", err)}
 	}
 	counts := map[string]int{}
 	var order []string
