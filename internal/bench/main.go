@@ -142,6 +142,23 @@ func (l *local) production(ctx context.Context) (deploy.State, error) {
 	}, nil
 }
 
+// rolloutEnv starts ecslocal with the given delays and task definitions, puts web__1 in
+// production at 8 tasks, clears the observations, and returns an engine logging to a waitLog.
+func rolloutEnv(ctx context.Context, startDelay, stopDelay time.Duration, tds ...string) (*local, deploy.State, *waitLog, *deploy.Engine, error) {
+	l, err := newLocal(startDelay, stopDelay, tds...)
+	if err != nil {
+		return nil, deploy.State{}, nil, nil, err
+	}
+	st, err := l.production(ctx)
+	if err != nil {
+		l.hs.Close()
+		return nil, deploy.State{}, nil, nil, err
+	}
+	l.srv.ClearObservations()
+	wl := &waitLog{}
+	return l, st, wl, &deploy.Engine{ECS: l.ecs, AutoScaling: l.aas, Log: wl}, nil
+}
+
 func config(td string, desired int, percents ...int) deploy.Config {
 	c := deploy.Config{Cluster: "prod", Name: "web", DeploymentID: "prod/web", TaskDefinition: td,
 		DesiredCount: &desired, RetainOldServices: 3, SteadyStateTimeout: 5 * time.Minute}
@@ -239,18 +256,11 @@ func totalCalls(counts map[string]int) int {
 // benchRollout is the 3-phase (25/50/100) rollout of 8 tasks with 2 s starts and 0.5 s stops.
 func benchRollout(ctx context.Context, rep *report) (time.Duration, error) {
 	const startDelay, stopDelay = 2 * time.Second, 500 * time.Millisecond
-	l, err := newLocal(startDelay, stopDelay, "healthy", "healthy")
+	l, st, wl, eng, err := rolloutEnv(ctx, startDelay, stopDelay, "healthy", "healthy")
 	if err != nil {
 		return 0, err
 	}
 	defer l.hs.Close()
-	st, err := l.production(ctx)
-	if err != nil {
-		return 0, err
-	}
-	l.srv.ClearObservations()
-	wl := &waitLog{}
-	eng := &deploy.Engine{ECS: l.ecs, AutoScaling: l.aas, Log: wl}
 	t0 := time.Now()
 	if _, err := eng.Deploy(ctx, config("web:2", 8, 25, 50, 100), st); err != nil {
 		return 0, fmt.Errorf("3-phase rollout: %w", err)
@@ -279,18 +289,11 @@ func roundAll(ds []time.Duration) []time.Duration {
 
 // benchRealistic is a 2-phase rollout with ECS-like 20 s task starts.
 func benchRealistic(ctx context.Context, rep *report) error {
-	l, err := newLocal(20*time.Second, 500*time.Millisecond, "healthy", "healthy")
+	l, st, wl, eng, err := rolloutEnv(ctx, 20*time.Second, 500*time.Millisecond, "healthy", "healthy")
 	if err != nil {
 		return err
 	}
 	defer l.hs.Close()
-	st, err := l.production(ctx)
-	if err != nil {
-		return err
-	}
-	l.srv.ClearObservations()
-	wl := &waitLog{}
-	eng := &deploy.Engine{ECS: l.ecs, AutoScaling: l.aas, Log: wl}
 	t0 := time.Now()
 	if _, err := eng.Deploy(ctx, config("web:2", 8, 50, 100), st); err != nil {
 		return fmt.Errorf("realistic rollout: %w", err)
@@ -340,18 +343,11 @@ func benchBaseline(ctx context.Context, rep *report) (time.Duration, error) {
 // phase 1, once the old service has already shrunk (the new tasks crash during the bake).
 func benchRollback(ctx context.Context, rep *report, allAtOnce bool) error {
 	const startDelay, stopDelay = 2 * time.Second, 500 * time.Millisecond
-	l, err := newLocal(startDelay, stopDelay, "healthy", "crash-after=3s")
+	l, st, wl, eng, err := rolloutEnv(ctx, startDelay, stopDelay, "healthy", "crash-after=3s")
 	if err != nil {
 		return err
 	}
 	defer l.hs.Close()
-	st, err := l.production(ctx)
-	if err != nil {
-		return err
-	}
-	l.srv.ClearObservations()
-	wl := &waitLog{}
-	eng := &deploy.Engine{ECS: l.ecs, AutoScaling: l.aas, Log: wl}
 	cfg := config("web:2", 8, 25, 50, 100)
 	cfg.Phases[0].BakeTime = 5 * time.Second
 	cfg.FailedTaskThreshold = 1
