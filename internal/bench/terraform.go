@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,8 +11,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
-
-	"github.com/phased-ecs/terraform-provider-ecs/internal/ecslocal"
 )
 
 // benchTerraformPlan measures `terraform plan` over 100 ecs_phased_deployment resources: ECS
@@ -114,7 +111,6 @@ resource "ecs_phased_deployment" "s%[1]d" {
 		fmt.Sprintf("terraform plan over 100 resources: %s; wall %.2f s, against %.2f s with -refresh=false",
 			countsLine(counts), planWall.Seconds(), noRefresh.Seconds()))
 	rep.add("provider_peak_rss_mb", fmt.Sprintf("%.1f", float64(rss)/1024), "report", "VmHWM of the provider process during that plan")
-	_ = ecslocal.ControlPrefix
 	return nil
 }
 
@@ -162,8 +158,6 @@ func watchRSS(binary string, peak *atomic.Int64, stop <-chan struct{}) {
 		}
 	}
 }
-
-var _ = httptest.NewServer
 
 // writeReport writes BENCHMARKS.md: the table of figures with their goals, and the details.
 func writeReport(path string, rep *report) error {

@@ -41,7 +41,6 @@ type inventory struct {
 	owned   []*liveService // ACTIVE owned services, by revision
 	taken   map[string]bool
 	highest int // highest revision number seen on any service of ours, or taken by anyone
-	listed  bool
 }
 
 func (inv *inventory) byName(name string) *liveService {
@@ -168,7 +167,7 @@ func (e *Engine) probe(ctx context.Context, cfg Config, cluster string, st State
 
 // list lists the cluster's services, keeps those named <name>__N and describes them.
 func (e *Engine) list(ctx context.Context, cfg Config, cluster string) (*inventory, error) {
-	inv := &inventory{taken: map[string]bool{}, listed: true}
+	inv := &inventory{taken: map[string]bool{}}
 	var names []string
 	p := ecs.NewListServicesPaginator(e.ECS, &ecs.ListServicesInput{Cluster: aws.String(cluster), MaxResults: aws.Int32(100)})
 	for p.HasMorePages() {

@@ -135,7 +135,6 @@ type waiter struct {
 	poll    PollConfig
 	learned map[string]time.Duration
 	calls   int
-	waits   int
 }
 
 func newWaiter(e *Engine, cluster string) *waiter {
@@ -153,10 +152,9 @@ func (wt *waiter) wait(ctx context.Context, kind string, goals []goal, w *watch,
 	for _, g := range goals {
 		names = append(names, g.name)
 	}
-	if w != nil && !containsString(names, w.name) {
+	if w != nil && !slices.Contains(names, w.name) {
 		names = append(names, w.name)
 	}
-	wt.waits++
 	callsBefore := wt.calls
 	// The first poll comes just before what this kind of wait took before, if that is known, and
 	// polls stay tight around that moment; otherwise polls come at an eighth of the time waited
@@ -335,15 +333,6 @@ func (wt *waiter) timedOut(goals []goal, found map[string]types.Service, timeout
 		Message:  fmt.Sprintf("steady_state_timeout (%s) reached: %s", timeout, strings.Join(parts, "; ")),
 		Evidence: ev,
 	}
-}
-
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // learnStartTime seeds the estimate of how long a task takes to start from a service's running

@@ -2,7 +2,6 @@ package ecslocal
 
 import (
 	"fmt"
-	"time"
 )
 
 type deploymentJSON struct {
@@ -209,5 +208,3 @@ func fmtTaskList(tasks []*task) string {
 	}
 	return s
 }
-
-var _ = time.Second

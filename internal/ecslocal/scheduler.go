@@ -183,7 +183,7 @@ func (s *Server) reconcileLocked(c *cluster, svc *service, t time.Time) {
 		}
 		s.launch(c, svc, primary, need, t)
 	case need < 0:
-		s.stopTasks(svc, pickToStop(live, -need), t)
+		s.stopTasks(c, svc, pickToStop(live, -need), t)
 	}
 
 	// Older deployments keep only as many tasks as the primary still lacks running.
@@ -201,7 +201,7 @@ func (s *Server) reconcileLocked(c *cluster, svc *service, t time.Time) {
 			}
 		}
 		if len(alive) > allowed {
-			s.stopTasks(svc, pickToStop(alive, len(alive)-allowed), t)
+			s.stopTasks(c, svc, pickToStop(alive, len(alive)-allowed), t)
 			alive = alive[:allowed]
 		}
 		allowed -= len(alive)
@@ -273,7 +273,7 @@ func (s *Server) launch(c *cluster, svc *service, d *deployment, n int, t time.T
 	s.addEvent(svc, t, fmt.Sprintf("(service %s) has started %d tasks: %s.", svc.name, n, fmtTaskList(started)))
 }
 
-func (s *Server) stopTasks(svc *service, tasks []*task, t time.Time) {
+func (s *Server) stopTasks(c *cluster, svc *service, tasks []*task, t time.Time) {
 	if len(tasks) == 0 {
 		return
 	}
@@ -289,19 +289,10 @@ func (s *Server) stopTasks(svc *service, tasks []*task, t time.Time) {
 			tk.stoppedAt = t
 			continue
 		}
-		s.schedule(&qEvent{at: t.Add(s.opts.StopDelay), kind: evTaskStopped, task: tk, gen: tk.gen, svc: svc, c: s.clusterOf(svc)})
+		s.schedule(&qEvent{at: t.Add(s.opts.StopDelay), kind: evTaskStopped, task: tk, gen: tk.gen, svc: svc, c: c})
 	}
 	svc.steady = false
 	s.addEvent(svc, t, fmt.Sprintf("(service %s) has stopped %d running tasks: %s.", svc.name, len(tasks), fmtTaskList(tasks)))
-}
-
-func (s *Server) clusterOf(svc *service) *cluster {
-	for _, c := range s.clusters {
-		if c.arn == svc.clusterArn {
-			return c
-		}
-	}
-	return nil
 }
 
 // trimStopped forgets the oldest stopped tasks beyond maxStoppedKept, as ECS forgets stopped

@@ -2,8 +2,8 @@ package ecslocal_test
 
 import (
 	"context"
+	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -11,8 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
-
-	"github.com/phased-ecs/terraform-provider-ecs/internal/ecslocal"
 )
 
 func messages(svc types.Service) []string {
@@ -112,7 +110,7 @@ func TestScheduler_scalesZeroToFourToOne(t *testing.T) {
 	var got []string
 	for _, te := range e.srv.Timeline() {
 		if te.Service == "web__2" {
-			got = append(got, te.Time.Format("05.000")+" "+itoa(te.Desired)+"/"+itoa(te.Running)+"/"+itoa(te.Pending))
+			got = append(got, fmt.Sprintf("%s %d/%d/%d", te.Time.Format("05.000"), te.Desired, te.Running, te.Pending))
 		}
 	}
 	// Each task transition is recorded at its own instant, so tasks due at the same time give
@@ -126,8 +124,6 @@ func TestScheduler_scalesZeroToFourToOne(t *testing.T) {
 		t.Fatalf("timeline = %v, want %v", got, want)
 	}
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
 
 func TestScheduler_crashOnStartCountsFailedTasks(t *testing.T) {
 	e := newEnv(t, time.Second, 100*time.Millisecond)
@@ -243,5 +239,3 @@ func TestScheduler_newTaskDefinitionReplacesTasksWithoutDip(t *testing.T) {
 		}
 	}
 }
-
-var _ = ecslocal.ControlPrefix
