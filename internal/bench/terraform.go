@@ -171,7 +171,7 @@ func writeReport(path string, rep *report) error {
 	b.WriteString("\n## Floors and formulas\n\n")
 	b.WriteString("- **Rollout floor**: a phase must wait for its new tasks to start and then for the old tasks to stop, so a 3-phase rollout cannot take less than 3 × (start delay + stop delay) = 3 × (2 s + 0.5 s) = 7.5 s. `rollout_overhead_ratio` = engine wall time ÷ 7.5 s.\n")
 	b.WriteString("- **Detection latency**: for each wait, the time from the last change on ecslocal's timeline of a service the wait watched (the moment the goal was met, e.g. the last task reaching RUNNING) to the engine's decision.\n")
-	b.WriteString("- **Rollback restore**: from the engine's detection of the failure to the instant ecslocal records the old service at P running tasks again, ÷ (start + stop delay). The failure is detected in phase 1, after the old service shrank; with a failure in phase k, per-phase rollback runs k steps by design (SPEC §2.5) and takes about k start delays.\n")
+	b.WriteString("- **Rollback restore**: from the engine's detection of the failure to the instant ecslocal records the old service at P running tasks again, ÷ (start + stop delay). The failure is detected in phase 1, after the old service shrank; with a failure in phase k, per-phase rollback runs k steps by design (R_k … R_1, DESIGN.md §8) and takes about k start delays.\n")
 	b.WriteString("- **Baseline**: the same three phases scripted as UpdateService + `ecs.NewServicesStableWaiter` with default options (it polls every 15 s at the least), measured at the same time in the same process.\n")
 	b.WriteString("\n## Details\n\n")
 	for _, d := range rep.details {
