@@ -12,12 +12,12 @@ import (
 	"github.com/phased-ecs/terraform-provider-ecs/internal/ecslocal"
 )
 
-// TestCredentialsStayOut is issue 7's suite 9: with TF_LOG=TRACE and static credentials in the
-// environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN), an apply (a
-// create and a rolled-back deployment, so that error paths log too), a plan and a destroy must
-// not print the secret key or the session token, nor save them in any file of the working
-// directory (state, backups, lock info, plugin data). Everything terraform and the provider
-// print is captured: TRACE sends both to stderr.
+// TestCredentialsStayOut checks that no secret leaks: with TF_LOG=TRACE and static credentials in
+// the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN), an apply (a
+// create and a rolled-back deployment, so that error paths log too), a plan and a destroy must not
+// print the secret key or the session token, nor save them in any file of the working directory
+// (state, backups, lock info, plugin data). Everything terraform and the provider print is
+// captured: TRACE sends both to stderr.
 func TestCredentialsStayOut(t *testing.T) {
 	requireAcc(t)
 	t.Parallel()
@@ -112,6 +112,6 @@ resource "ecs_phased_deployment" "web" {
 	if _, err := os.Stat(filepath.Join(w.dir, "terraform.tfstate")); err != nil {
 		t.Errorf("no state file was scanned: %v", err)
 	}
-	t.Logf("suite 9 (credentials): 4 terraform runs at TF_LOG=TRACE (apply, rolled-back apply, plan, destroy), %d bytes of output and %d files (%d bytes in all) searched for the secret key and session token: not found; %d API calls, all signed with %s and carrying the session token, %s",
+	t.Logf("credentials: 4 terraform runs at TF_LOG=TRACE (apply, rolled-back apply, plan, destroy), %d bytes of output and %d files (%d bytes in all) searched for the secret key and session token: not found; %d API calls, all signed with %s and carrying the session token, %s",
 		len(all), files, scanned, e.signed.Load(), accessKeyID, time.Since(started).Round(time.Second))
 }

@@ -172,9 +172,10 @@ func (e *env) setHook(h func([]ecslocal.Call)) {
 	e.hook = h
 }
 
-// seedForeign creates services the deployments of base name "web" must leave alone (issue 7,
-// suite 7): an untagged web__3 (a name a rollout would otherwise take), a web__9 tagged with
-// another deployment ID, and an unrelated service. Each runs one task.
+// seedForeign creates services the deployments of base name "web" must leave alone, since the
+// provider touches only services carrying its ownership tag (DESIGN.md §1): an untagged web__3 (a
+// name a rollout would otherwise take), a web__9 tagged with another deployment ID, and an
+// unrelated service. Each runs one task.
 func (e *env) seedForeign() {
 	e.t.Helper()
 	for _, s := range []struct {
@@ -309,8 +310,8 @@ type workspace struct {
 	env []string
 }
 
-// secretKey and sessionToken are the static credentials every run gets; suite 9 searches for
-// them in everything Terraform and the provider print and save.
+// secretKey and sessionToken are the static credentials every run gets; TestCredentialsStayOut
+// searches for them in everything Terraform and the provider print and save.
 const (
 	accessKeyID  = "AKIAE2ETESTKEY"
 	secretKey    = "e2eSecretKey/Zq7XwV3mN9pLk2Rt8YbHc4Fd6Gs" // 40 characters

@@ -140,12 +140,12 @@ func leastPrivilegeScenario(allow []string) ([]stepOutcome, *ecslocal.Server, er
 	return out, srv, nil
 }
 
-// TestLeastPrivilege is issue 7's suite 8 (b), driven through the engine rather than terraform
-// (the same engine calls the provider makes, at a fraction of the time): with ecslocal's
-// allow-list exactly the documented list, a scenario that exercises every action succeeds with
-// no AccessDenied anywhere and calls every listed action; with any one action removed, the
-// scenario fails with an AccessDeniedException error that names the action, or, for the two
-// best-effort actions, reports a warning that names it and otherwise completes.
+// TestLeastPrivilege checks the documented IAM policy action by action, driven through the engine
+// rather than terraform (the same engine calls the provider makes, at a fraction of the time): with
+// ecslocal's allow-list exactly the documented list, a scenario that exercises every action
+// succeeds with no AccessDenied anywhere and calls every listed action; with any one action
+// removed, the scenario fails with an AccessDeniedException error that names the action, or, for
+// the two best-effort actions, reports a warning that names it and otherwise completes.
 func TestLeastPrivilege(t *testing.T) {
 	requireAcc(t)
 	t.Parallel()
@@ -242,7 +242,7 @@ func TestLeastPrivilege(t *testing.T) {
 			}
 		})
 	}
-	t.Logf("suite 8 (least privilege, engine-driven): %d actions in least-privilege-actions.txt; 1 baseline run with exactly that allow-list (6 steps, no denial, every callable action called); %d runs with one action removed: %d failed with an AccessDenied error naming the action, %d best-effort actions reported as a warning naming it; %s",
+	t.Logf("least privilege, engine-driven: %d actions in least-privilege-actions.txt; 1 baseline run with exactly that allow-list (6 steps, no denial, every callable action called); %d runs with one action removed: %d failed with an AccessDenied error naming the action, %d best-effort actions reported as a warning naming it; %s",
 		len(actions), len(actions), failed, warned, time.Since(started).Round(time.Millisecond))
 }
 

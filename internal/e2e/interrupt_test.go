@@ -12,12 +12,12 @@ import (
 	"github.com/phased-ecs/terraform-provider-ecs/internal/ecslocal"
 )
 
-// TestCtrlC is issue 7's suite 4: SIGINT goes to terraform alone (as a terminal's Ctrl-C
-// would), at 5 points of a 3-phase rollout of web:2 over web__1 at 4. Terraform stops the
-// provider, whose rollback runs on a context the cancel does not reach. When terraform has
-// exited: its exit code is non-zero, ecslocal already shows web__1 at 4 running tasks with its
-// auto scaling back and the new service at 0 (the rollback completed before terraform exited),
-// the saved state equals the prior state except last_rollout and highest_revision, and the
+// TestCtrlC checks that Ctrl-C rolls back before terraform exits: SIGINT goes to terraform alone
+// (as a terminal's Ctrl-C would), at 5 points of a 3-phase rollout of web:2 over web__1 at 4.
+// Terraform stops the provider, whose rollback runs on a context the cancel does not reach. When
+// terraform has exited: its exit code is non-zero, ecslocal already shows web__1 at 4 running tasks
+// with its auto scaling back and the new service at 0 (the rollback completed before terraform
+// exited), the saved state equals the prior state except last_rollout and highest_revision, and the
 // deployment's running tasks never dropped below 4.
 func TestCtrlC(t *testing.T) {
 	requireAcc(t)
@@ -102,7 +102,7 @@ func TestCtrlC(t *testing.T) {
 			t.Errorf("processes of terraform's group still alive after it exited: %v", alive)
 		}
 	})
-	t.Logf("suite 4 (Ctrl-C): %d terraform runs, %d SIGINTs (%d ended in a reported \"Deployment rolled back\"; any other was cancelled while CreateService was in flight, and its service left at 0), %d capacity invariant checks on the timeline, %d foreign services checked untouched, %s",
+	t.Logf("Ctrl-C: %d terraform runs, %d SIGINTs (%d ended in a reported \"Deployment rolled back\"; any other was cancelled while CreateService was in flight, and its service left at 0), %d capacity invariant checks on the timeline, %d foreign services checked untouched, %s",
 		n.runs.Load(), n.signals.Load(), rolledBack.Load(), n.checks.Load(), n.foreign.Load(), time.Since(started).Round(time.Second))
 }
 

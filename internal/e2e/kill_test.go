@@ -14,8 +14,8 @@ import (
 	"github.com/phased-ecs/terraform-provider-ecs/internal/ecslocal"
 )
 
-// rolloutHCL is the deployment suites 3 and 4 roll out: 4 tasks in three phases (25, 50 and
-// 100 %), with auto scaling, keeping one old service besides the previous one.
+// rolloutHCL is the deployment TestKillAndResume and TestCtrlC roll out: 4 tasks in three phases
+// (25, 50 and 100 %), with auto scaling, keeping one old service besides the previous one.
 const rolloutHCL = `
 resource "ecs_phased_deployment" "web" {
   cluster         = "prod"
@@ -123,18 +123,18 @@ func (e *env) lastSeq() int64 {
 	return calls[len(calls)-1].Seq
 }
 
-// suiteCounts are reported by each suite's closing log line.
+// suiteCounts are reported by each test's closing log line.
 type suiteCounts struct {
 	runs, signals, checks, foreign atomic.Int64
 }
 
-// TestKillAndResume is issue 7's suite 3: `terraform apply` of a 3-phase rollout is SIGKILLed,
-// terraform and the provider plugin together, at 10 points spread over the rollout (each write
-// call, half of them mid-wait). A second `terraform apply` must converge: the requested task
-// definition in production at the desired count, no other service of the deployment holding
-// tasks, retention respected, auto scaling on production only, and an empty plan after. On
-// ecslocal's timeline the deployment's running tasks never drop below P = 4 from the start of
-// the killed apply to the end of the second.
+// TestKillAndResume checks that a killed apply resumes safely: `terraform apply` of a 3-phase
+// rollout is SIGKILLed, terraform and the provider plugin together, at 10 points spread over the
+// rollout (each write call, half of them mid-wait). A second `terraform apply` must converge: the
+// requested task definition in production at the desired count, no other service of the deployment
+// holding tasks, retention respected, auto scaling on production only, and an empty plan after. On
+// ecslocal's timeline the deployment's running tasks never drop below P = 4 from the start of the
+// killed apply to the end of the second.
 func TestKillAndResume(t *testing.T) {
 	requireAcc(t)
 	t.Parallel()
@@ -198,7 +198,7 @@ func TestKillAndResume(t *testing.T) {
 		w.planEmpty()
 		n.runs.Add(1)
 	})
-	t.Logf("suite 3 (kill and resume): %d terraform runs, %d SIGKILLs of terraform + provider, %d capacity invariant checks on the timeline, %d foreign services checked untouched, %s; "+
+	t.Logf("kill and resume: %d terraform runs, %d SIGKILLs of terraform + provider, %d capacity invariant checks on the timeline, %d foreign services checked untouched, %s; "+
 		"%d killed runs left .terraform.tfstate.lock.info behind, and the next apply ran with locking on regardless",
 		n.runs.Load(), n.signals.Load(), n.checks.Load(), n.foreign.Load(), time.Since(started).Round(time.Second), lockLeft.Load())
 }

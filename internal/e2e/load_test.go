@@ -52,15 +52,15 @@ func (e *env) throttles(seq int64) (int, map[string]int) {
 	return total, by
 }
 
-// TestLoad is issue 7's suite 5: 20 ecs_phased_deployment resources are deployed in one apply
+// TestLoad checks rollouts under load: 20 ecs_phased_deployment resources are deployed in one apply
 // with -parallelism=20 against ecslocal with ECS's real token buckets on. Every deployment
-// succeeds: the SDK's retries absorb the throttling (at least one ThrottlingException must
-// occur, or the test proved nothing), whose count is reported. The provider block sets no
-// max_retries: the default (25 retries, no client-side retry quota) must carry the load. With
-// the SDK's own default of 3 attempts about half of the 20 first deployments failed here with
-// "exceeded maximum number of attempts, 3 … ThrottlingException". Then all 20 are switched to a task definition whose
-// tasks crash on start, in one apply: it fails with exactly 20 "rolled back" errors, and every
-// old service is back at its 5 tasks, its capacity never below 5.
+// succeeds: the SDK's retries absorb the throttling (at least one ThrottlingException must occur,
+// or the test proved nothing), whose count is reported. The provider block sets no max_retries: the
+// default (25 retries, no client-side retry quota) must carry the load. With the SDK's own default
+// of 3 attempts about half of the 20 first deployments failed here with "exceeded maximum number of
+// attempts, 3 … ThrottlingException". Then all 20 are switched to a task definition whose tasks
+// crash on start, in one apply: it fails with exactly 20 "rolled back" errors, and every old
+// service is back at its 5 tasks, its capacity never below 5.
 func TestLoad(t *testing.T) {
 	requireAcc(t)
 	t.Parallel()
@@ -127,6 +127,6 @@ func TestLoad(t *testing.T) {
 	}
 	foreign := e.checkForeignUntouched()
 	t.Logf("apply 2 (20 rollbacks): %d ThrottlingExceptions absorbed by the SDK's retries: %v", rolled, rolledBy)
-	t.Logf("suite 5 (load): 2 terraform applies of %d resources at -parallelism=20 with ECS throttling on, %d ThrottlingExceptions absorbed (%d + %d), 0 apply errors besides the %d expected rollbacks, %d capacity invariant checks, %d foreign services checked untouched, %d calls in all, %s",
+	t.Logf("load: 2 terraform applies of %d resources at -parallelism=20 with ECS throttling on, %d ThrottlingExceptions absorbed (%d + %d), 0 apply errors besides the %d expected rollbacks, %d capacity invariant checks, %d foreign services checked untouched, %d calls in all, %s",
 		loadResources, created+rolled, created, rolled, loadResources, checks, foreign, len(e.providerCalls()), time.Since(started).Round(time.Second))
 }

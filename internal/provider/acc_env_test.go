@@ -31,9 +31,9 @@ type accEnv struct {
 // newAccEnv starts ecslocal with short task delays, creates cluster prod and registers
 // web:1 and web:2 (healthy), web:3 (crash-on-start), web:4 (healthy). ecslocal allows exactly
 // the IAM actions of iam/least-privilege-actions.txt, the documented least-privilege policy, so
-// every acceptance test that uses this env runs under it (issue 7, suite 8). The test's own
-// calls (ApplySeed, the Go API, and e.ecs on an operator endpoint of its own) are not the
-// provider's and are not gated.
+// every acceptance test that uses this env runs under it and fails on any action the documented
+// policy lacks. The test's own calls (ApplySeed, the Go API, and e.ecs on an operator endpoint of
+// its own) are not the provider's and are not gated.
 func newAccEnv(t *testing.T) *accEnv {
 	t.Helper()
 	isolateAWSEnv(t)

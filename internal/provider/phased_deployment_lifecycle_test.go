@@ -133,9 +133,9 @@ func TestAccPhasedDeployment_scaleInPlace(t *testing.T) {
 
 // TestAccPhasedDeployment_retention deploys five times with retain_old_services = 1. The
 // newest zero-count old service is kept, and so is the one recorded as previous even when it
-// falls outside that window (SPEC §2.2): after successful deployments the only zero-count
-// service left is previous; after a rolled-back one, the failed revision fills the window and
-// previous stays besides it.
+// falls outside that window, since retention never deletes the previous service: after
+// successful deployments the only zero-count service left is previous; after a rolled-back one,
+// the failed revision fills the window and previous stays besides it.
 func TestAccPhasedDeployment_retention(t *testing.T) {
 	e := newAccEnv(t)
 	deploy := func(td string, want map[string][2]int, previous string) resource.TestStep {
