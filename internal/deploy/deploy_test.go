@@ -30,13 +30,13 @@ func TestRollout(t *testing.T) {
 		}
 
 		m := e.mark()
-		began := time.Now()
+		began := e.now()
 		res, err = e.eng.Deploy(ctx, baseConfig(tdHealthy2, 8), res.State)
-		wall := time.Since(began)
+		took := e.now().Sub(began)
 		if err != nil {
 			t.Fatal(err)
 		}
-		counts := e.countsSince(m)
+		counts, polls := e.countsSince(m), e.pollsPerWait(m)
 		if res.Current.Name != "web__2" || res.Current.DesiredCount != 8 || res.Current.Revision != 2 ||
 			deploy.FamilyRevision(res.Current.TaskDefinition) != tdHealthy2 || res.HighestRevision != 2 {
 			t.Errorf("current %+v, highest revision %d", res.Current, res.HighestRevision)
@@ -66,7 +66,7 @@ func TestRollout(t *testing.T) {
 
 		// API cost: state names production, so nothing is listed; one ListTasks and DescribeTasks
 		// learn how long production's tasks took to start; one call per scaling step.
-		polls := counts["ecs:DescribeServices"]
+		described := counts["ecs:DescribeServices"]
 		delete(counts, "ecs:DescribeServices")
 		want := map[string]int{
 			"ecs:DescribeClusters":                            1,
@@ -80,20 +80,26 @@ func TestRollout(t *testing.T) {
 		if !maps.Equal(counts, want) {
 			t.Errorf("calls per operation %v, want %v", counts, want)
 		}
-		// One DescribeServices for discovery, then at least one poll per wait (six waits).
-		if polls < 7 || polls > 30 {
-			t.Errorf("%d DescribeServices calls, want 7 to 30", polls)
+		// One DescribeServices for discovery, then the polls of six waits. Production's tasks
+		// teach the poller that a start takes 40 ms: each start wait sleeps 35 ms, then polls
+		// every 2.5 ms around the predicted moment (3 polls). The first stop wait has no
+		// estimate and polls every 5 ms (4 polls to 20 ms); the later ones use what it learned
+		// (3 polls each).
+		if want := []int{3, 4, 3, 3, 3, 3}; !slices.Equal(polls, want) || described != 1+3+4+3+3+3+3 {
+			t.Errorf("%d DescribeServices calls, polls per wait %v; want discovery's one and %v", described, polls, want)
 		}
-		counts["ecs:DescribeServices"] = polls
-		// Each phase must wait at least one start delay and then one stop delay.
-		delays := 3 * (startDelay + stopDelay)
+		counts["ecs:DescribeServices"] = described
 		t.Logf("calls per operation: %v", counts)
 		if r := e.retriesSince(m); len(r) > 0 {
 			t.Logf("SDK retries, left out of the counts: %v", r)
 		}
-		t.Logf("wall time %s against %s of ecslocal delays (3 × (start %s + stop %s))", wall.Round(time.Millisecond), delays, startDelay, stopDelay)
-		if wall < delays {
-			t.Errorf("the rollout took %s, less than the %s its tasks need to start and stop", wall, delays)
+		// Each phase waits one start delay and then one stop delay, and every wait ends at the
+		// instant its goal is met: the rollout takes exactly its tasks' delays, no more.
+		if delays := 3 * (startDelay + stopDelay); took != delays {
+			t.Errorf("the rollout took %s of virtual time, want exactly the %s its tasks need to start and stop (3 × (%s + %s))", took, delays, startDelay, stopDelay)
+		}
+		if got := res.Rollout.FinishedAt.Sub(res.Rollout.StartedAt); got != took {
+			t.Errorf("last rollout from %s to %s (%s), want the %s the rollout took", res.Rollout.StartedAt, res.Rollout.FinishedAt, got, took)
 		}
 	})
 }
@@ -206,15 +212,22 @@ func TestFailureDetection(t *testing.T) {
 		cfg.Phases[0].BakeTime = 2 * time.Second
 
 		m := e.mark()
-		began := time.Now()
 		res, err := e.eng.Deploy(context.Background(), cfg, prior)
-		took := time.Since(began)
 		re := rolloutError(t, err)
 		if re.Phase != 1 || !strings.HasPrefix(re.Stage, "baking") || re.Failure.Kind != deploy.FailureTasks || !re.RolledBack {
 			t.Errorf("failed in phase %d while %q (%s), rolled back %v; want phase 1 while baking, failed tasks", re.Phase, re.Stage, re.Failure.Kind, re.RolledBack)
 		}
-		if took >= cfg.Phases[0].BakeTime {
-			t.Errorf("the failure was found after %s, not during the %s bake", took, cfg.Phases[0].BakeTime)
+		// The threshold for 8 tasks is 4 failures: the phase's two tasks start 40 ms after the
+		// scale-up and crash 150 ms later, their two replacements do the same, so the fourth
+		// crash comes 380 ms after the scale-up. The bake polls every Poll.Max (50 ms), so the
+		// rollback begins within 50 ms of that, long before the 2 s bake is over.
+		up, bake, found := e.callAt(m, "ecs:UpdateService", "web__2"), stepAt(t, res, "phase 1: baking"), stepAt(t, res, "R1:")
+		fourth := 2 * (startDelay + 150*time.Millisecond)
+		if took := found.Sub(up); took <= fourth || took > fourth+testPoll.Max {
+			t.Errorf("the rollback began %s after the scale-up, want within %s after the fourth crash at %s", took, testPoll.Max, fourth)
+		}
+		if took := found.Sub(bake); took >= cfg.Phases[0].BakeTime {
+			t.Errorf("the failure was found %s into the bake, not during the %s bake", took, cfg.Phases[0].BakeTime)
 		}
 		if want := []string{"R1: web__1 at 8 tasks, web__2 at 0"}; !slices.Equal(re.RollbackSteps, want) {
 			t.Errorf("rollback steps %q, want %q", re.RollbackSteps, want)
@@ -249,9 +262,7 @@ func TestFailureDetection(t *testing.T) {
 		cfg.SteadyStateTimeout = 300 * time.Millisecond
 
 		m := e.mark()
-		began := time.Now()
 		res, err := e.eng.Deploy(context.Background(), cfg, prior)
-		took := time.Since(began)
 		re := rolloutError(t, err)
 		if re.Phase != 1 || re.Failure.Kind != deploy.FailureTimeout || !re.RolledBack {
 			t.Errorf("failed in phase %d (%s), rolled back %v; want phase 1, timeout", re.Phase, re.Failure.Kind, re.RolledBack)
@@ -259,8 +270,10 @@ func TestFailureDetection(t *testing.T) {
 		if !strings.Contains(err.Error(), "steady_state_timeout (300ms) reached: web__2 has 0 running and 2 pending of 2") {
 			t.Errorf("the error does not name the timeout and the counts:\n%v", err)
 		}
-		if took < cfg.SteadyStateTimeout || took > 2*time.Second {
-			t.Errorf("the rollout took %s; want the 300ms timeout, not the 2s slow start", took)
+		// The wait gives up when steady_state_timeout has passed since web__2 was scaled up,
+		// long before its tasks' 2 s start, and the rollback begins at once.
+		if waited := stepAt(t, res, "R1:").Sub(e.callAt(m, "ecs:UpdateService", "web__2")); waited != cfg.SteadyStateTimeout {
+			t.Errorf("the rollback began %s after web__2 was scaled up, want exactly the %s timeout", waited, cfg.SteadyStateTimeout)
 		}
 		checkRolledBackState(t, res, prior)
 		if got, want := e.desiredChanges(m, "web__1"), []int{8}; !slices.Equal(got, want) {
@@ -310,12 +323,14 @@ func TestFailureDetection(t *testing.T) {
 	})
 }
 
-// TestCancel cancels the operation's context in the middle of a phase, as Ctrl-C does.
+// TestCancel cancels the operation's context in the middle of a phase, as Ctrl-C does. It runs
+// in real time on purpose: the cancel comes from another goroutine, at a moment the engine does
+// not choose, while it is in a real sleep or a real call.
 func TestCancel(t *testing.T) {
 	t.Parallel()
 	t.Run("a cancel while phase 2 waits still rolls back R2 and R1 and returns the cancellation with the report", func(t *testing.T) {
 		t.Parallel()
-		e := newEnv(t)
+		e := newRealTimeEnv(t)
 		prior := e.mustDeploy(baseConfig(tdHealthy1, 8), deploy.State{})
 		// Tasks that take 300 ms to start keep phase 2 waiting long enough to cancel it.
 		cfg := baseConfig(e.registerTD("slow-start=300ms"), 8)

@@ -25,20 +25,28 @@ import (
 	"github.com/phased-ecs/terraform-provider-ecs/internal/ecslocal"
 )
 
-// Delays small enough for fast tests and large enough that waits really wait.
+// How long ecslocal's tasks take to start and to stop. Most tests run in virtual time, where
+// these cost nothing; the few real-time tests need them small enough to be fast and large
+// enough that waits really wait.
 const (
 	startDelay = 40 * time.Millisecond
 	stopDelay  = 20 * time.Millisecond
 )
 
+// epoch is when a virtual-time test begins.
+var epoch = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+
 // env is an engine wired through real SDK clients to an in-process ecslocal.
 type env struct {
 	t   *testing.T
 	srv *ecslocal.Server
-	ecs *ecs.Client
-	aas *applicationautoscaling.Client
-	eng *deploy.Engine
-	log *recLog
+	// clock is the virtual time that ecslocal and the engine share: the engine's waits move
+	// it forward, and ecslocal's tasks start and stop in it. It is nil in a real-time env.
+	clock *ecslocal.FakeClock
+	ecs   *ecs.Client
+	aas   *applicationautoscaling.Client
+	eng   *deploy.Engine
+	log   *recLog
 
 	mu   sync.Mutex
 	kill *killPoint // set: the deploying process "dies" at this point
@@ -79,13 +87,33 @@ func (l *recLog) all() []string {
 	return slices.Clone(l.lines)
 }
 
-// newEnv starts an in-process ecslocal behind a thin HTTP layer of the test's own, which can
-// make the deploying process die (killAfterWrites), hold a response back until its caller gives
-// up (holdResponse), and notes the SDK's retry attempts so that call counts are the engine's.
+// newEnv starts an in-process ecslocal in virtual time behind a thin HTTP layer of the test's
+// own, which can make the deploying process die (killAfterWrites), hold a response back until
+// its caller gives up (holdResponse), and notes the SDK's retry attempts so that call counts
+// are the engine's. The engine and ecslocal share one ecslocal.FakeClock: time moves only when
+// the engine sleeps, by exactly what it asked for, so a run takes no real time waiting and
+// makes the same calls at the same virtual instants every time.
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	srv := ecslocal.New(ecslocal.Options{StartDelay: startDelay, StopDelay: stopDelay})
-	e := &env{t: t, srv: srv, log: &recLog{}, retried: map[int64]bool{}}
+	return startEnv(t, ecslocal.NewFakeClock(epoch))
+}
+
+// newRealTimeEnv is newEnv on the wall clock, for the tests whose point is how the engine
+// behaves in real time: real sleeps, a cancel that arrives from outside while it sleeps.
+func newRealTimeEnv(t *testing.T) *env {
+	t.Helper()
+	return startEnv(t, nil)
+}
+
+// startEnv starts an env on clock, or on the wall clock when clock is nil.
+func startEnv(t *testing.T, clock *ecslocal.FakeClock) *env {
+	t.Helper()
+	opts := ecslocal.Options{StartDelay: startDelay, StopDelay: stopDelay}
+	if clock != nil {
+		opts.Clock = clock
+	}
+	srv := ecslocal.New(opts)
+	e := &env{t: t, srv: srv, clock: clock, log: &recLog{}, retried: map[int64]bool{}}
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if e.dead() {
 			// What a process that died sends: nothing reaches ECS any more. A 400 is not
@@ -124,7 +152,10 @@ func newEnv(t *testing.T) *env {
 	cfg := aws.Config{Region: "eu-west-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")}
 	e.ecs = ecs.NewFromConfig(cfg, func(o *ecs.Options) { o.BaseEndpoint = aws.String(hs.URL) })
 	e.aas = applicationautoscaling.NewFromConfig(cfg, func(o *applicationautoscaling.Options) { o.BaseEndpoint = aws.String(hs.URL) })
-	e.eng = &deploy.Engine{ECS: e.ecs, AutoScaling: e.aas, Log: e.log, Poll: deploy.PollConfig{Initial: 5 * time.Millisecond, Max: 50 * time.Millisecond}}
+	e.eng = &deploy.Engine{ECS: e.ecs, AutoScaling: e.aas, Log: e.log, Poll: testPoll}
+	if clock != nil {
+		e.eng.Clock = clock
+	}
 	td := func(label string) json {
 		return json(fmt.Sprintf(`{"family":"web","containerDefinitions":[{"name":"web","image":"nginx","dockerLabels":{"ecslocal.behavior":%q}}]}`, label))
 	}
@@ -140,6 +171,34 @@ func newEnv(t *testing.T) *env {
 }
 
 type json = stdjson.RawMessage
+
+// testPoll is the engine's polling in these tests.
+var testPoll = deploy.PollConfig{Initial: 5 * time.Millisecond, Max: 50 * time.Millisecond}
+
+// now is the env's current time: virtual, or the wall clock's in a real-time env.
+func (e *env) now() time.Time {
+	if e.clock == nil {
+		return time.Now()
+	}
+	return e.clock.Now()
+}
+
+// await lets time pass, 5 ms at a time and at most 5 s, until cond holds: in virtual time by
+// moving the clock, in real time by sleeping.
+func (e *env) await(what string, cond func() bool) {
+	e.t.Helper()
+	const step = 5 * time.Millisecond
+	for deadline := e.now().Add(5 * time.Second); !cond(); {
+		if e.now().After(deadline) {
+			e.t.Fatalf("%s did not happen within 5s", what)
+		}
+		if e.clock != nil {
+			e.clock.Advance(step)
+		} else {
+			time.Sleep(step)
+		}
+	}
+}
 
 // Task definitions seeded by newEnv.
 const (
@@ -341,6 +400,48 @@ func sdkRetry(r *http.Request) bool {
 		}
 	}
 	return false
+}
+
+// callAt returns when the first call of action on resource after m was served, in the env's
+// time; the test fails when there is none.
+func (e *env) callAt(m mark, action, resource string) time.Time {
+	e.t.Helper()
+	for _, c := range e.callsSince(m) {
+		if c.Action() == action && c.Resource == resource {
+			return c.Time
+		}
+	}
+	e.t.Fatalf("no %s %s call", action, resource)
+	return time.Time{}
+}
+
+// stepAt returns when the engine took the first step of res whose message begins with prefix;
+// the test fails when there is none.
+func stepAt(t *testing.T, res *deploy.Result, prefix string) time.Time {
+	t.Helper()
+	for _, s := range res.Steps {
+		if strings.HasPrefix(s.Message, prefix) {
+			return s.At
+		}
+	}
+	t.Fatalf("no step begins with %q", prefix)
+	return time.Time{}
+}
+
+// pollsPerWait counts, after m, the DescribeServices calls between one write call and the
+// next, and after the last one: the polls of each wait, in order. Calls before the first write
+// (discovery) are left out, and so are writes with no poll after them.
+func (e *env) pollsPerWait(m mark) []int {
+	var out []int
+	for _, c := range e.callsSince(m) {
+		switch {
+		case c.Write:
+			out = append(out, 0)
+		case c.Action() == "ecs:DescribeServices" && len(out) > 0:
+			out[len(out)-1]++
+		}
+	}
+	return slices.DeleteFunc(out, func(n int) bool { return n == 0 })
 }
 
 // countsSince returns the number of calls per action after m.

@@ -36,27 +36,22 @@ import (
 // web__7 (web__5 and web__6 are foreign), six scaling steps with their waits, and auto scaling
 // onto web__7.
 //
-// Which call is "call i": the calls that are not polls (every operation but DescribeServices)
-// are the same, in the same order, in every run; the number of DescribeServices polls of each
-// wait depends on timing. So a fault point is an (operation, occurrence) pair of the fault-free
-// run: the fault is injected with Skip = the number of earlier calls of that operation. For
-// every operation but DescribeServices this is exactly call i of every run. For DescribeServices
-// the first guaranteedPolls occurrences are reached in every run (discovery and at least one
-// poll per wait); a later occurrence that a faster run never reaches is counted as not reached
-// and checked like a fault-free run.
+// Which call is "call i": the runs are in virtual time (see newEnv), so every run makes the
+// same calls, polls included, in the same order and at the same virtual instants as the
+// fault-free run until its fault hits. A fault point is an (operation, occurrence) pair of the
+// fault-free run, injected with Skip = the number of earlier calls of that operation, and it
+// hits call i of the run every time.
 
 const (
 	faultProd = "web__4" // production before the rollout
 	faultNew  = "web__7" // the revision the rollout creates
 
 	pollAction = "ecs:DescribeServices"
-	// guaranteedPolls is how many DescribeServices calls every run of the rollout makes:
-	// discovery's, then at least one poll for each of its six waits.
-	guaranteedPolls = 7
 	// rollbackBegins is what the engine logs, as a warning, before the first rollback step.
 	rollbackBegins = "rollout failed; rolling back"
-	// matrixWorkers is how many runs of a matrix overlap. Runs mostly wait for ecslocal's task
-	// delays, so they overlap well beyond the machine's cores.
+	// matrixWorkers is how many runs of a matrix overlap. A run in virtual time keeps a core
+	// busy except while the SDK backs off before a retry, so a few more than the usual cores
+	// are enough.
 	matrixWorkers = 6
 )
 
@@ -168,11 +163,7 @@ func (e *env) arrangeHistory() deploy.State {
 	}); err != nil {
 		e.t.Fatal(err)
 	}
-	for deadline := time.Now().Add(5 * time.Second); !reflect.DeepEqual(e.services(), historyServices()); time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			e.t.Fatalf("the arranged services did not settle: %+v", e.services())
-		}
-	}
+	e.await("the arranged services settling", func() bool { return reflect.DeepEqual(e.services(), historyServices()) })
 	// web__3 was production at 8 before web__4 replaced it.
 	previous := *refs[3]
 	previous.DesiredCount = 8
@@ -302,6 +293,15 @@ func (r *faultRun) writes() []string {
 	return out
 }
 
+// callList lists calls as "action resource", in order.
+func callList(calls []ecslocal.Call) []string {
+	out := make([]string, 0, len(calls))
+	for _, c := range calls {
+		out = append(out, c.Action()+" "+c.Resource)
+	}
+	return out
+}
+
 // steady lists the run's calls that are not polls, as "action resource", in order.
 func steady(calls []ecslocal.Call) []string {
 	var out []string
@@ -399,11 +399,6 @@ type faultPoint struct {
 	skip   int
 }
 
-// alwaysReached reports whether every run is sure to make the call.
-func (p faultPoint) alwaysReached() bool {
-	return p.action != pollAction || p.skip < guaranteedPolls
-}
-
 // operation is the action without its service prefix, as an SDK error names it.
 func (p faultPoint) operation() string {
 	_, op, _ := strings.Cut(p.action, ":")
@@ -447,11 +442,12 @@ func (r *faultRun) firedAt(p faultPoint, code string) ([]ecslocal.Call, bool) {
 }
 
 // matrixRef is the fault-free run of the matrix rollout, checked against what the rollout
-// must do, with the view and the non-poll calls that every faulted run is compared with.
+// must do, with the view and the calls that every faulted run is compared with.
 type matrixRef struct {
 	run    *faultRun
 	view   rolloutView
-	steady []string
+	all    []string // every call, polls included, as "action resource"
+	steady []string // the calls that are not polls
 	points []faultPoint
 }
 
@@ -482,7 +478,7 @@ func faultFreeRun(t *testing.T) *matrixRef {
 	if r.err != nil {
 		t.Fatalf("the fault-free rollout failed: %v", r.err)
 	}
-	ref := &matrixRef{run: r, view: r.view(), steady: steady(r.calls())}
+	ref := &matrixRef{run: r, view: r.view(), all: callList(r.calls()), steady: steady(r.calls())}
 	if !slices.Equal(ref.steady, theRolloutsSteadyCalls) {
 		t.Fatalf("the fault-free rollout's calls other than polls:\n  %s\nwant\n  %s", strings.Join(ref.steady, "\n  "), strings.Join(theRolloutsSteadyCalls, "\n  "))
 	}
@@ -514,14 +510,13 @@ func faultFreeRun(t *testing.T) *matrixRef {
 
 // matrixTally counts a matrix's runs, faults and checks for its closing report.
 type matrixTally struct {
-	mu         sync.Mutex
-	runs       int
-	faulted    int // runs in which the injected fault hit
-	notReached int // runs that ended before the poll the fault was set for
-	failed     int // calls that failed because of a fault
-	transport  int // SDK retries of calls whose response was lost in the transport
-	checks     int
-	outcomes   map[string]int
+	mu        sync.Mutex
+	runs      int
+	faulted   int // runs in which the injected fault hit
+	failed    int // calls that failed because of a fault
+	transport int // SDK retries of calls whose response was lost in the transport
+	checks    int
+	outcomes  map[string]int
 }
 
 func (m *matrixTally) add(r *faultRun, fired bool, failed int, c *checker, outcome string) {
@@ -532,8 +527,6 @@ func (m *matrixTally) add(r *faultRun, fired bool, failed int, c *checker, outco
 	m.transport += len(transport)
 	if fired {
 		m.faulted++
-	} else {
-		m.notReached++
 	}
 	m.failed += failed
 	m.checks += c.checks
@@ -551,8 +544,8 @@ func (m *matrixTally) report(t *testing.T, what string) {
 	for _, k := range slices.Sorted(maps.Keys(m.outcomes)) {
 		kinds = append(kinds, fmt.Sprintf("%d %s", m.outcomes[k], k))
 	}
-	t.Logf("%s: %d runs, %d with the fault hit (%d failed calls), %d ended before their poll; %d invariant checks; %d SDK retries of lost responses; outcomes: %s",
-		what, m.runs, m.faulted, m.failed, m.notReached, m.checks, m.transport, strings.Join(kinds, ", "))
+	t.Logf("%s: %d runs, %d with the fault hit (%d failed calls); %d invariant checks; %d SDK retries of lost responses; outcomes: %s",
+		what, m.runs, m.faulted, m.failed, m.checks, m.transport, strings.Join(kinds, ", "))
 }
 
 // runAll runs one subtest per fault point and kind, matrixWorkers at a time. Subtests that call
@@ -603,18 +596,17 @@ func TestTransientFaultMatrix(t *testing.T) {
 			c := &checker{t: t}
 			failed, atPoint := r.firedAt(p, k.code)
 			fired := len(failed) > 0
-			if fired {
-				c.check(len(r.failed("")) == 1 && atPoint, "failed calls %+v, want one %s at %s", r.failed(""), k.code, p)
-				c.check(slices.Equal(r.faultRetries(), []string{p.action}), "SDK retries of failed calls %v, want one of %s", r.faultRetries(), p.action)
-			} else {
-				c.check(!p.alwaysReached(), "the fault at %s never hit", p)
-			}
+			c.check(fired, "the fault at %s never hit", p)
+			c.check(len(r.failed("")) == 1 && atPoint, "failed calls %+v, want one %s at %s", r.failed(""), k.code, p)
+			c.check(slices.Equal(r.faultRetries(), []string{p.action}), "SDK retries of failed calls %v, want one of %s", r.faultRetries(), p.action)
 			c.check(r.err == nil, "the rollout failed: %v", r.err)
 			c.check(!r.rolledBack, "the rollout rolled back")
 			got := r.view()
 			c.check(reflect.DeepEqual(got, ref.view), "the run left\n  %+v\nthe fault-free run left\n  %+v", got, ref.view)
-			c.check(slices.Equal(steady(r.calls()), ref.steady), "calls other than polls\n  %s\nwant\n  %s",
-				strings.Join(steady(r.calls()), "\n  "), strings.Join(ref.steady, "\n  "))
+			// The SDK's retry takes real time but no virtual time: the engine makes every call
+			// of the fault-free run, polls included, and no other.
+			c.check(slices.Equal(callList(r.calls()), ref.all), "calls\n  %s\nwant\n  %s",
+				strings.Join(callList(r.calls()), "\n  "), strings.Join(ref.all, "\n  "))
 			r.checkCommon(c)
 			tally.add(r, fired, len(failed), c, "succeeded without rollback, as the fault-free run")
 		})
@@ -627,7 +619,6 @@ const (
 	outcomeRolledBack     = "rolled back completely: old at P, new at 0"
 	outcomeRejected       = "failed before any write"
 	outcomeSetupFailed    = "failed in setup before the new revision existed; production untouched"
-	outcomeNotReached     = "succeeded; the run ended before the poll the fault was set for"
 )
 
 // persistentOutcome is the outcome a persistent fault at each operation must have. A fault on
@@ -689,22 +680,20 @@ func TestPersistentFaultMatrix(t *testing.T) {
 			c := &checker{t: t}
 			failed, atPoint := r.firedAt(p, code)
 			fired := len(failed) > 0
-			outcome := p.wantOutcome()
-			if fired {
-				c.check(atPoint, "the first failed call is %+v, want the one at %s", failed[0], p)
-				for _, f := range failed {
-					c.check(f.Action() == p.action && f.ErrorCode == code, "failed call %+v, want only %s failing with %s", f, p.action, code)
-				}
-				c.check(len(r.faultRetries()) == 0, "the SDK retried %v; %s is not retryable", r.faultRetries(), code)
-			} else {
-				c.check(!p.alwaysReached(), "the fault at %s never hit", p)
-				outcome = outcomeNotReached
+			if !fired {
+				t.Fatalf("the fault at %s never hit", p)
 			}
+			c.check(atPoint, "the first failed call is %+v, want the one at %s", failed[0], p)
+			for _, f := range failed {
+				c.check(f.Action() == p.action && f.ErrorCode == code, "failed call %+v, want only %s failing with %s", f, p.action, code)
+			}
+			c.check(len(r.faultRetries()) == 0, "the SDK retried %v; %s is not retryable", r.faultRetries(), code)
+			// Until the fault, the run made exactly the fault-free run's calls.
+			before := callList(r.calls())[:min(p.index, len(r.calls()))]
+			c.check(slices.Equal(before, ref.all[:p.index]), "calls before the fault\n  %s\nwant\n  %s",
+				strings.Join(before, "\n  "), strings.Join(ref.all[:p.index], "\n  "))
+			outcome := p.wantOutcome()
 			switch outcome {
-			case outcomeNotReached:
-				c.check(r.err == nil, "the rollout failed: %v", r.err)
-				got := r.view()
-				c.check(reflect.DeepEqual(got, ref.view), "the run left\n  %+v\nthe fault-free run left\n  %+v", got, ref.view)
 			case outcomeCleanupWarning:
 				r.checkWarnedSuccess(c, ref, failed)
 			case outcomeRolledBack:

@@ -21,7 +21,9 @@ func TestPoller_wrongPredictions(t *testing.T) {
 		slow := e.registerTD("slow-start=1500ms") // production's tasks start in 40 ms
 		m := e.mark()
 		cfg := baseConfig(slow, 4)
+		began := e.now()
 		res, err := e.eng.Deploy(ctx, cfg, st)
+		took, polls := e.now().Sub(began), e.pollsPerWait(m)
 		if err != nil {
 			t.Fatalf("a slow but healthy revision failed: %v", err)
 		}
@@ -29,17 +31,34 @@ func TestPoller_wrongPredictions(t *testing.T) {
 			t.Fatalf("current %+v, live %v", res.Current, e.live("web__2"))
 		}
 		e.checkCapacity(m, 4, "web__1", "web__2")
-		// Three waits of about 1.5 s each: at an eighth of the elapsed time per poll that is
-		// about 20 polls each; a fixed 100 ms poll would need 45.
-		n := e.countsSince(m)["ecs:DescribeServices"]
-		if n > 80 {
-			t.Errorf("%d DescribeServices calls for three slow waits", n)
+		// Each new task starts in 1540 ms (40 ms and 1500 ms more), each old one stops in 20.
+		if len(polls) != 6 {
+			t.Fatalf("polls per wait %v, want six waits", polls)
 		}
-		t.Logf("%d DescribeServices calls for a rollout whose tasks started 37 times slower than predicted", n)
+		// The first start wait is the one the prediction misses. Its polls come at an eighth
+		// of the time waited, at most Poll.Max apart: about 20 while the interval grows to
+		// Poll.Max, then one every Poll.Max. Polling every Poll.Initial would take 308.
+		if limit := int(1540*time.Millisecond/testPoll.Max) + 25; polls[0] > limit {
+			t.Errorf("%d polls for the mispredicted 1.54 s wait, want at most %d", polls[0], limit)
+		}
+		// The later start waits predict from the first and sleep until just before their tasks
+		// run: their first poll finds them running.
+		if polls[2] != 1 || polls[4] != 1 {
+			t.Errorf("polls per wait %v: the start waits of phases 2 and 3 took %d and %d polls, want 1 each", polls, polls[2], polls[4])
+		}
+		// Each wait ends within a poll interval of its goal: at most Poll.Max late for a start,
+		// Poll.Initial for a stop.
+		ideal := 3 * (1540*time.Millisecond + stopDelay)
+		if took < ideal || took > ideal+3*testPoll.Max+3*testPoll.Initial {
+			t.Errorf("the rollout took %s of virtual time, want %s to %s", took, ideal, ideal+3*testPoll.Max+3*testPoll.Initial)
+		}
+		t.Logf("polls per wait %v over %s for a rollout whose tasks started 38 times slower than predicted", polls, took)
 	})
+	// In real time on purpose: the engine polls the wall clock against ecslocal's real delays,
+	// and every poll's HTTP round trip adds to the time it measures.
 	t.Run("new tasks that crash soon after the predicted start are still caught", func(t *testing.T) {
 		t.Parallel()
-		e := newEnv(t)
+		e := newRealTimeEnv(t)
 		ctx := context.Background()
 		st := e.mustDeploy(baseConfig(tdHealthy1, 4), deploy.State{})
 		crashing := e.registerTD("crash-after=100ms")

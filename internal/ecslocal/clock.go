@@ -1,6 +1,7 @@
 package ecslocal
 
 import (
+	"context"
 	"sync"
 	"time"
 )
@@ -37,4 +38,19 @@ func (c *FakeClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
+}
+
+// Sleep moves the fake time forward by d and returns at once, unless ctx is done, in which case
+// it returns ctx.Err() and time stays where it is. It gives a FakeClock the shape of the
+// deployment engine's clock (deploy.Clock), so that one FakeClock can drive both: whenever the
+// engine waits, emulated time passes by exactly what it asked for, and the tasks it waits for
+// start and stop in that time. Concurrent sleepers each move the shared time forward.
+func (c *FakeClock) Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if d > 0 {
+		c.Advance(d)
+	}
+	return nil
 }
