@@ -39,7 +39,7 @@ func TestDemo_runsEndToEnd(t *testing.T) {
 		"Step 1: Create",
 		"Apply complete! Resources: 1 added, 0 changed, 0 destroyed.",
 		`planned_action        = "create" -> "deploy"`,
-		"Error: Deployment rolled back",
+		"Error: Deployment Rolled Back",
 		"R1: web__2 at 4 tasks, web__3 at 0",
 		"in production now: web__2 at 4 tasks",
 		"terraform apply exited with code 1",

@@ -30,6 +30,7 @@ type run struct {
 	res     *Result
 	desired map[string]int           // desired counts the engine set or saw, by service
 	seen    map[string]types.Service // the latest view of each service
+	started time.Time
 }
 
 func (e *Engine) newRun(cfg Config, cluster string) *run {
@@ -38,7 +39,7 @@ func (e *Engine) newRun(cfg Config, cluster string) *run {
 	}
 	return &run{
 		e: e, cfg: cfg, cluster: cluster, wt: newWaiter(e, cluster), res: &Result{},
-		desired: map[string]int{}, seen: map[string]types.Service{},
+		desired: map[string]int{}, seen: map[string]types.Service{}, started: e.clock().Now(),
 	}
 }
 
@@ -84,82 +85,56 @@ func (r *run) waitFor(ctx context.Context, kind string, goals []goal, w *watch) 
 	return err
 }
 
-// preflight checks the cluster and the task definition before anything is touched, and
-// returns the cluster name and the task definition's ARN.
-func (e *Engine) preflight(ctx context.Context, cfg Config, st State) (string, string, error) {
-	cl, err := e.ECS.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: []string{cfg.Cluster}})
-	if err != nil {
-		return "", "", fmt.Errorf("describing ECS cluster %s: %w", cfg.Cluster, err)
-	}
-	if len(cl.Clusters) == 0 || aws.ToString(cl.Clusters[0].Status) != "ACTIVE" {
-		return "", "", &InputError{Field: "cluster", Message: fmt.Sprintf("ECS cluster %q does not exist or is not ACTIVE", cfg.Cluster)}
-	}
-	cluster := aws.ToString(cl.Clusters[0].ClusterName)
+// resolveTaskDefinition checks that the configured task definition is ACTIVE and of the family
+// production runs, and returns its ARN.
+func (e *Engine) resolveTaskDefinition(ctx context.Context, cfg Config, st State) (string, error) {
 	td, err := e.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(cfg.TaskDefinition)})
 	if err != nil {
 		// ECS answers a missing task definition with this ClientException; other client errors
 		// (access denied, bad input) are reported as they are.
 		var ce *types.ClientException
 		if errors.As(err, &ce) && strings.Contains(ce.ErrorMessage(), "Unable to describe task definition") {
-			return "", "", &InputError{Field: "task_definition", Message: fmt.Sprintf("task definition %q does not exist", cfg.TaskDefinition), Err: err}
+			return "", &InputError{Field: "task_definition", Message: fmt.Sprintf("task definition %q does not exist", cfg.TaskDefinition), Err: err}
 		}
-		return "", "", fmt.Errorf("describing task definition %s: %w", cfg.TaskDefinition, err)
+		return "", fmt.Errorf("describing task definition %s: %w", cfg.TaskDefinition, err)
 	}
 	if td.TaskDefinition.Status != types.TaskDefinitionStatusActive {
-		return "", "", &InputError{Field: "task_definition", Message: fmt.Sprintf("task definition %q is %s; only an ACTIVE task definition can be deployed", cfg.TaskDefinition, td.TaskDefinition.Status)}
+		return "", &InputError{Field: "task_definition", Message: fmt.Sprintf("task definition %q is %s; only an ACTIVE task definition can be deployed", cfg.TaskDefinition, td.TaskDefinition.Status)}
 	}
-	arn := aws.ToString(td.TaskDefinition.TaskDefinitionArn)
 	if st.Current != nil && st.Current.TaskDefinition != "" {
 		if was, now := Family(st.Current.TaskDefinition), aws.ToString(td.TaskDefinition.Family); was != now {
-			return "", "", &InputError{Field: "task_definition", Message: fmt.Sprintf("task definition %q is of family %q, but this deployment runs family %q; a different family needs a new resource", cfg.TaskDefinition, now, was)}
+			return "", &InputError{Field: "task_definition", Message: fmt.Sprintf("task definition %q is of family %q, but this deployment runs family %q; a different family needs a new resource", cfg.TaskDefinition, now, was)}
 		}
 	}
-	return cluster, arn, nil
+	return aws.ToString(td.TaskDefinition.TaskDefinitionArn), nil
 }
 
 // Family returns the family of "family", "family:revision" or a task definition ARN.
 func Family(td string) string {
-	td = td[strings.LastIndex(td, "/")+1:]
-	family, _, _ := strings.Cut(td, ":")
+	family, _, _ := strings.Cut(LastSegment(td), ":")
 	return family
 }
 
 // FamilyRevision returns "family:revision" of a task definition ARN or "family:revision", and
 // the input unchanged when it has no revision.
 func FamilyRevision(td string) string {
-	return td[strings.LastIndex(td, "/")+1:]
+	return LastSegment(td)
 }
 
-// pickProduction finds the production service and the count it is recorded at: state's
-// current service when it is there, otherwise (state lost, a killed first apply) the highest
-// owned revision holding tasks, at its desired count.
-func pickProduction(inv *inventory, st State) (*liveService, int) {
+// pickProduction finds the production service: state's current service when it is there,
+// otherwise (state lost, a killed first apply) the highest owned revision holding tasks.
+func pickProduction(inv *inventory, st State) *liveService {
 	if st.Current != nil {
 		if cur := inv.byName(st.Current.Name); cur != nil {
-			return cur, st.Current.DesiredCount
+			return cur
 		}
 	}
 	for i := len(inv.owned) - 1; i >= 0; i-- {
 		if s := inv.owned[i]; s.Desired > 0 {
-			return s, s.Desired
+			return s
 		}
 	}
-	return nil, 0
-}
-
-// resolveDesired returns the new revision's target count (SPEC §2.3).
-func resolveDesired(cfg Config, prod *liveService, p int) (int, error) {
-	n := p
-	switch {
-	case cfg.DesiredCount != nil:
-		n = *cfg.DesiredCount
-	case prod == nil:
-		return 0, &InputError{Field: "desired_count", Message: "desired_count is required on the first deployment, when there is no production service to take the count from"}
-	}
-	if a := cfg.AutoScaling; a != nil {
-		n = min(max(n, a.Min), a.Max)
-	}
-	return n, nil
+	return nil
 }
 
 // Threshold is the failed-task threshold for a desired count: the configured one, or ECS's
@@ -171,142 +146,153 @@ func Threshold(configured, desired int) int {
 	return min(max(ceilDiv(desired, 2), 3), 200)
 }
 
-// Deploy rolls out a new revision (SPEC §2.2): setup, phases, finish; on failure it rolls back
-// (§2.5). The Result is non-nil whenever state should be saved: on success, and on a rolled-back
-// update (with the prior services and the new highest revision). The error is a *RolloutError
-// for a failed rollout and an *InputError for bad input found before anything changed.
+// Deploy rolls out a new revision (DESIGN.md §5): setup, phases, finish; on failure it rolls
+// back (§8). The Result is non-nil whenever state should be saved: on success, and on a
+// rolled-back update (with the prior services and the new highest revision). The error is a
+// *RolloutError for a failed rollout and an *InputError for bad input found before anything
+// changed.
 func (e *Engine) Deploy(ctx context.Context, cfg Config, st State) (*Result, error) {
-	started := e.clock().Now()
-	cluster, tdARN, err := e.preflight(ctx, cfg, st)
+	action := ActionDeploy
+	if st.Current == nil {
+		action = ActionCreate
+	}
+	return e.operate(ctx, PreviewInput{Config: cfg, State: st}, action, nil)
+}
+
+// deploy carries out the rollout a preview decided, as a list of steps each of which is safe to
+// run again after a crash.
+func (r *run) deploy(ctx context.Context, inv *inventory, pv *Preview) (*Result, error) {
+	d := pv.plan
+	var prod *liveService
+	if d.prod != nil {
+		prod = inv.byName(d.prod.Name)
+	}
+	r.res.Phases = d.phases
+	if err := r.restoreProduction(ctx, prod, d.p); err != nil {
+		return nil, err
+	}
+	if err := r.quiesceOthers(ctx, inv, prod); err != nil {
+		return nil, err
+	}
+	r.prune(ctx, inv, prod, r.res.Previous)
+	captured, err := r.takeProductionScaling(ctx, prod)
 	if err != nil {
 		return nil, err
 	}
-	r := e.newRun(cfg, cluster)
-	inv, err := e.discover(ctx, r.cfg, cluster, st)
+	r.learnStartTime(ctx, prod)
+	newSvc, err := r.createRevision(ctx, d, prod, captured)
 	if err != nil {
 		return nil, err
-	}
-	for _, s := range inv.owned {
-		r.desired[s.Name] = s.Desired
-	}
-	prod, recorded := pickProduction(inv, st)
-	r.res.State = st
-	r.res.HighestRevision = max(st.HighestRevision, inv.highest)
-
-	// Setup 1: production back to its recorded count, so the rollout starts from full capacity.
-	// Its tasks may also still be starting (a killed run had just scaled it up): the rollout
-	// waits for them too, or its first phase could shrink a service not yet at its count.
-	p := 0
-	if prod != nil {
-		if prod.Desired < recorded {
-			r.step(ctx, fmt.Sprintf("restoring production %s to its recorded %d tasks", prod.Name, recorded), map[string]any{"service": prod.Name, "count": recorded})
-			if err := r.scale(ctx, prod.Name, recorded); err != nil {
-				return nil, err
-			}
-		}
-		p = max(r.desired[prod.Name], recorded)
-		if prod.Desired < p || prod.Running < p || prod.Pending > 0 {
-			if err := r.waitFor(ctx, "start", []goal{{name: prod.Name, count: p}}, nil); err != nil {
-				return nil, fmt.Errorf("restoring production service %s to %d tasks: %w", prod.Name, p, err)
-			}
-		}
-	}
-	desired, err := resolveDesired(r.cfg, prod, p)
-	if err != nil {
-		return nil, err
-	}
-	phases, warnings, err := PlanPhases(desired, p, r.cfg.Phases)
-	if err != nil {
-		return nil, &InputError{Field: "phase", Message: err.Error(), Err: err}
-	}
-	for _, w := range warnings {
-		r.warn(ctx, w.String())
-	}
-	r.res.Phases = phases
-
-	// Setup 2: every other owned service to 0, then prune the old ones beyond retention. A run
-	// killed after it put auto scaling on its new revision left a scalable target there, whose
-	// minimum would scale the service back up: it comes off first.
-	for _, s := range inv.owned {
-		if (prod == nil || s.Name != prod.Name) && r.desired[s.Name] > 0 {
-			r.step(ctx, fmt.Sprintf("scaling non-production service %s to 0", s.Name), map[string]any{"service": s.Name})
-			if err := e.removeScaling(ctx, cluster, s.Name); err != nil {
-				return nil, err
-			}
-			if err := r.scale(ctx, s.Name, 0); err != nil {
-				return nil, err
-			}
-		}
-	}
-	r.prune(ctx, inv, prod, st.Previous)
-
-	// Setup 3: auto scaling off production, keeping its settings.
-	var captured *scalingSettings
-	if prod != nil {
-		if captured, err = e.takeScaling(ctx, cluster, prod.Name); err != nil {
-			return nil, err
-		}
-		if captured != nil {
-			r.step(ctx, fmt.Sprintf("took auto scaling (%d–%d) off %s for the rollout", captured.Min, captured.Max, prod.Name), map[string]any{"service": prod.Name})
-		}
-	}
-	if prod != nil {
-		if err := r.wt.learnStartTime(ctx, prod.Name); err != nil {
-			r.warn(ctx, fmt.Sprintf("could not learn how long tasks take to start, so the rollout polls without that estimate: %v", err))
-		}
 	}
 	restore := captured
 	if restore == nil {
-		restore = settingsFromConfig(st.AutoScaling)
+		restore = settingsFromConfig(r.res.AutoScaling)
 	}
-
-	// Setup 4: the new revision at 0 tasks.
-	newSvc, rev, err := r.create(ctx, inv, tdARN)
-	if err != nil {
-		if prod != nil {
-			if rerr := e.putScaling(context.WithoutCancel(ctx), cluster, prod.Name, captured); rerr != nil {
-				r.warn(ctx, rerr.Error())
-			}
-		}
-		return nil, err
-	}
-	r.res.HighestRevision = rev
-
-	ro := &rollout{run: r, newSvc: newSvc, rev: rev, p: p, target: desired, phases: phases, restore: restore, started: started}
+	ro := &rollout{run: r, newSvc: newSvc, rev: d.rev, p: d.p, target: d.desired, phases: d.phases, restore: restore, started: r.started}
 	if prod != nil {
-		ro.oldSvc = prod.Name
-		ro.prod = prod
+		ro.oldSvc, ro.prod = prod.Name, prod
 	}
 	return ro.execute(ctx)
 }
 
-// create makes the next revision's service at 0 tasks, skipping names held by anyone.
-func (r *run) create(ctx context.Context, inv *inventory, tdARN string) (string, int, error) {
-	rev := r.res.HighestRevision
-	for attempt := 0; attempt < 20; attempt++ {
-		rev++
-		name := RevisionName(r.cfg.Name, rev)
-		if inv.taken[name] {
-			r.step(ctx, fmt.Sprintf("skipping %s: the name is held by a service that is not this deployment's", name), map[string]any{"service": name})
-			continue
-		}
-		in := r.createInput(name, rev, tdARN)
-		out, err := r.e.ECS.CreateService(ctx, in)
-		var ipe *types.InvalidParameterException
-		if errors.As(err, &ipe) && strings.Contains(ipe.ErrorMessage(), "not idempotent") {
-			// Someone holds the name beyond what discovery looked at.
-			inv.taken[name] = true
-			continue
-		}
-		if err != nil {
-			return "", 0, fmt.Errorf("creating ECS service %s: %w", name, err)
-		}
-		r.desired[name] = 0
-		r.seen[name] = *out.Service
-		r.step(ctx, fmt.Sprintf("created %s (revision %d) at 0 tasks with %s", name, rev, FamilyRevision(tdARN)), map[string]any{"service": name, "revision": rev})
-		return name, rev, nil
+// restoreProduction brings production back to its count P, so the rollout starts from full
+// capacity. Its tasks may also still be starting (a killed run had just scaled it up): the
+// rollout waits for them too, or its first phase could shrink a service not yet at its count.
+func (r *run) restoreProduction(ctx context.Context, prod *liveService, p int) error {
+	if prod == nil {
+		return nil
 	}
-	return "", 0, fmt.Errorf("no free service name found after revision %d", rev)
+	if prod.Desired < p {
+		r.step(ctx, fmt.Sprintf("restoring production %s to its recorded %d tasks", prod.Name, p), map[string]any{"service": prod.Name, "count": p})
+		if err := r.scale(ctx, prod.Name, p); err != nil {
+			return err
+		}
+	}
+	if prod.Desired < p || prod.Running < p || prod.Pending > 0 {
+		if err := r.waitFor(ctx, "start", []goal{{name: prod.Name, count: p}}, nil); err != nil {
+			return fmt.Errorf("restoring production service %s to %d tasks: %w", prod.Name, p, err)
+		}
+	}
+	return nil
+}
+
+// quiesceOthers scales every owned service but production to 0. A run killed after it put
+// auto scaling on its new revision left a scalable target there, whose minimum would scale the
+// service back up: it comes off first.
+func (r *run) quiesceOthers(ctx context.Context, inv *inventory, prod *liveService) error {
+	for _, s := range inv.owned {
+		if (prod != nil && s.Name == prod.Name) || r.desired[s.Name] == 0 {
+			continue
+		}
+		r.step(ctx, fmt.Sprintf("scaling non-production service %s to 0", s.Name), map[string]any{"service": s.Name})
+		if err := r.e.removeScaling(ctx, r.cluster, s.Name); err != nil {
+			return err
+		}
+		if err := r.scale(ctx, s.Name, 0); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// takeProductionScaling takes auto scaling off production for the rollout, keeping its
+// settings to put back.
+func (r *run) takeProductionScaling(ctx context.Context, prod *liveService) (*scalingSettings, error) {
+	if prod == nil {
+		return nil, nil
+	}
+	captured, err := r.e.takeScaling(ctx, r.cluster, prod.Name)
+	if err != nil {
+		return nil, err
+	}
+	if captured != nil {
+		r.step(ctx, fmt.Sprintf("took auto scaling (%d–%d) off %s for the rollout", captured.Min, captured.Max, prod.Name), map[string]any{"service": prod.Name})
+	}
+	return captured, nil
+}
+
+// learnStartTime learns from production's tasks how long a task takes to start, so that waits
+// poll around the moment tasks are due.
+func (r *run) learnStartTime(ctx context.Context, prod *liveService) {
+	if prod == nil {
+		return
+	}
+	if err := r.wt.learnStartTime(ctx, prod.Name); err != nil {
+		r.warn(ctx, fmt.Sprintf("could not learn how long tasks take to start, so the rollout polls without that estimate: %v", err))
+	}
+}
+
+// createRevision creates the decided revision's service at 0 tasks. When that fails, the auto
+// scaling taken off production goes back on it.
+func (r *run) createRevision(ctx context.Context, d *decision, prod *liveService, captured *scalingSettings) (string, error) {
+	name, err := r.create(ctx, d.rev, d.tdARN)
+	if err != nil {
+		if prod != nil {
+			if rerr := r.e.putScaling(context.WithoutCancel(ctx), r.cluster, prod.Name, captured); rerr != nil {
+				r.warn(ctx, rerr.Error())
+			}
+		}
+		return "", err
+	}
+	r.res.HighestRevision = max(r.res.HighestRevision, d.rev)
+	return name, nil
+}
+
+// create makes revision rev's service at 0 tasks.
+func (r *run) create(ctx context.Context, rev int, tdARN string) (string, error) {
+	name := RevisionName(r.cfg.Name, rev)
+	out, err := r.e.ECS.CreateService(ctx, r.createInput(name, rev, tdARN))
+	var ipe *types.InvalidParameterException
+	if errors.As(err, &ipe) && strings.Contains(ipe.ErrorMessage(), "not idempotent") {
+		return "", fmt.Errorf("creating ECS service %s: the name was taken after this apply looked (a service that is not this deployment's holds it); applying again picks the next free name: %w", name, err)
+	}
+	if err != nil {
+		return "", fmt.Errorf("creating ECS service %s: %w", name, err)
+	}
+	r.desired[name] = 0
+	r.seen[name] = *out.Service
+	r.step(ctx, fmt.Sprintf("created %s (revision %d) at 0 tasks with %s", name, rev, FamilyRevision(tdARN)), map[string]any{"service": name, "revision": rev})
+	return name, nil
 }
 
 // createInput builds the CreateService request of a revision from the service template. Its

@@ -12,9 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 )
 
-// describeBatch is the most services one DescribeServices call takes.
-const describeBatch = 10
-
 // probeAhead is how many revisions above the recorded highest one discovery looks at: runs
 // that were killed before Terraform saved state leave services there.
 const probeAhead = 3
@@ -30,6 +27,7 @@ type liveService struct {
 	Pending        int
 	TaskDefinition string
 	Owned          bool
+	svc            types.Service // as DescribeServices returned it
 }
 
 func (s *liveService) ref() *ServiceRef {
@@ -89,26 +87,8 @@ func toLive(svc types.Service, base, deploymentID string) *liveService {
 		Name: aws.ToString(svc.ServiceName), ARN: aws.ToString(svc.ServiceArn), Revision: rev,
 		Status: aws.ToString(svc.Status), Desired: int(svc.DesiredCount), Running: int(svc.RunningCount),
 		Pending: int(svc.PendingCount), TaskDefinition: aws.ToString(svc.TaskDefinition),
-		Owned: owns(svc, deploymentID),
+		Owned: owns(svc, deploymentID), svc: svc,
 	}
-}
-
-// describeServices describes services by name, ten a call, with their tags. Missing services
-// are absent from the result.
-func (e *Engine) describeServices(ctx context.Context, cluster string, names []string) (map[string]types.Service, error) {
-	out := map[string]types.Service{}
-	for batch := range slices.Chunk(names, describeBatch) {
-		resp, err := e.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{
-			Cluster: aws.String(cluster), Services: batch, Include: []types.ServiceField{types.ServiceFieldTags},
-		})
-		if err != nil {
-			return nil, fmt.Errorf("describing ECS services %s: %w", strings.Join(batch, ", "), err)
-		}
-		for _, svc := range resp.Services {
-			out[aws.ToString(svc.ServiceName)] = svc
-		}
-	}
-	return out, nil
 }
 
 // discover finds this deployment's services. When state names the production service it
@@ -146,7 +126,7 @@ func (e *Engine) probe(ctx context.Context, cfg Config, cluster string, st State
 	}
 	top := h + probeAhead
 	for {
-		found, err := e.describeServices(ctx, cluster, names)
+		found, err := e.findServices(ctx, cluster, names)
 		if err != nil {
 			return nil, err
 		}
@@ -176,13 +156,13 @@ func (e *Engine) list(ctx context.Context, cfg Config, cluster string) (*invento
 			return nil, fmt.Errorf("listing ECS services of cluster %s: %w", cluster, err)
 		}
 		for _, arn := range page.ServiceArns {
-			name := arn[strings.LastIndex(arn, "/")+1:]
+			name := LastSegment(arn)
 			if _, ok := ParseRevision(cfg.Name, name); ok {
 				names = append(names, name)
 			}
 		}
 	}
-	found, err := e.describeServices(ctx, cluster, names)
+	found, err := e.findServices(ctx, cluster, names)
 	if err != nil {
 		return nil, err
 	}
@@ -213,4 +193,30 @@ func (inv *inventory) add(found map[string]types.Service, cfg Config) {
 
 func (inv *inventory) sort() {
 	slices.SortFunc(inv.owned, func(a, b *liveService) int { return a.Revision - b.Revision })
+}
+
+// view is what discovery found, in the terms a preview decides on.
+func (inv *inventory) view(cfg Config, st State) *View {
+	v := &View{HighestRevision: max(st.HighestRevision, inv.highest)}
+	if prod := pickProduction(inv, st); prod != nil {
+		v.Production = prod.ref()
+	}
+	if st.Previous != nil {
+		if prev := inv.byName(st.Previous.Name); prev != nil && (v.Production == nil || prev.Name != v.Production.Name) {
+			v.Previous = prev.ref()
+		}
+	}
+	for n := v.HighestRevision + 1; ; n++ {
+		if !inv.taken[RevisionName(cfg.Name, n)] {
+			v.NextRevision = n
+			break
+		}
+	}
+	for _, s := range inv.owned {
+		if i := strings.LastIndex(s.ARN, "/"); i >= 0 {
+			v.ServiceARNPrefix = s.ARN[:i+1]
+			break
+		}
+	}
+	return v
 }

@@ -238,7 +238,7 @@ func (r *rollout) liveCounts(ctx context.Context) []LiveCount {
 	if r.oldSvc != "" {
 		names = []string{r.oldSvc, r.newSvc}
 	}
-	found, err := r.e.describeServices(ctx, r.cluster, names)
+	found, err := r.e.findServices(ctx, r.cluster, names)
 	var out []LiveCount
 	for _, n := range names {
 		svc, ok := found[n]

@@ -125,10 +125,13 @@ const (
 // Result is the outcome of an engine operation: the state to save and what happened.
 type Result struct {
 	State
+	Action   Action        // what the operation did
 	Rollout  *Rollout      // nil when the operation rolled nothing out
 	Phases   []PhaseCounts // the phases the rollout planned, when it rolled one out
 	Steps    []Step
 	Warnings []string
+	// View is what the operation left live, for plans made before the next refresh.
+	View *View
 }
 
 // Step is one thing the engine did, for the report and the log.

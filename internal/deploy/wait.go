@@ -179,7 +179,7 @@ func (wt *waiter) wait(ctx context.Context, kind string, goals []goal, w *watch,
 			sleep = wt.poll.Initial / 2
 		}
 		wt.calls++
-		found, err := wt.e.describeServices(ctx, wt.cluster, names)
+		found, err := wt.e.findServices(ctx, wt.cluster, names)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, cancelled(ctx.Err())
@@ -232,7 +232,7 @@ func (wt *waiter) pause(ctx context.Context, d time.Duration, hold goal, w *watc
 			return cancelled(err)
 		}
 		wt.calls++
-		found, err := wt.e.describeServices(ctx, wt.cluster, []string{hold.name})
+		found, err := wt.e.findServices(ctx, wt.cluster, []string{hold.name})
 		if err != nil {
 			if ctx.Err() != nil {
 				return cancelled(ctx.Err())

@@ -66,7 +66,7 @@ resource "ecs_phased_deployment" "web" {
 	// The capture is real: it holds TRACE lines of terraform and of the provider, the provider
 	// received the credentials (the calls were signed with the access key ID), and the rollback
 	// error was printed.
-	for _, want := range []string{"[TRACE]", "provider.terraform-provider-ecs", "Deployment rolled back"} {
+	for _, want := range []string{"[TRACE]", "provider.terraform-provider-ecs", "Deployment Rolled Back"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("the captured output lacks %q: the test would not see a leak there", want)
 		}

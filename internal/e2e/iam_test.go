@@ -130,7 +130,7 @@ func leastPrivilegeScenario(allow []string) ([]stepOutcome, *ecslocal.Server, er
 		return out, srv, nil
 	}
 	st = res.State
-	_, err = eng.Read(ctx, "prod", st)
+	_, err = eng.Read(ctx, cfg(tdHealthy2, cpu), st)
 	record("read", nil, err)
 	if err != nil {
 		return out, srv, nil

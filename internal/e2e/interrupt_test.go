@@ -71,7 +71,7 @@ func TestCtrlC(t *testing.T) {
 		if !strings.Contains(out, "cancel") {
 			t.Errorf("the error does not say the operation was cancelled:\n%s", tail(out))
 		}
-		if strings.Contains(out, "Deployment rolled back") {
+		if strings.Contains(out, "Deployment Rolled Back") {
 			rolledBack.Add(1)
 		}
 		owned := e.owned()
@@ -102,7 +102,7 @@ func TestCtrlC(t *testing.T) {
 			t.Errorf("processes of terraform's group still alive after it exited: %v", alive)
 		}
 	})
-	t.Logf("Ctrl-C: %d terraform runs, %d SIGINTs (%d ended in a reported \"Deployment rolled back\"; any other was cancelled while CreateService was in flight, and its service left at 0), %d capacity invariant checks on the timeline, %d foreign services checked untouched, %s",
+	t.Logf("Ctrl-C: %d terraform runs, %d SIGINTs (%d ended in a reported \"Deployment Rolled Back\"; any other was cancelled while CreateService was in flight, and its service left at 0), %d capacity invariant checks on the timeline, %d foreign services checked untouched, %s",
 		n.runs.Load(), n.signals.Load(), rolledBack.Load(), n.checks.Load(), n.foreign.Load(), time.Since(started).Round(time.Second))
 }
 

@@ -101,8 +101,8 @@ func TestLoad(t *testing.T) {
 	if code == 0 {
 		t.Errorf("the apply of a crashing task definition succeeded:\n%s", tail(out))
 	}
-	if got := strings.Count(out, "Error: Deployment rolled back"); got != loadResources {
-		t.Errorf("%d \"Deployment rolled back\" errors, want %d:\n%s", got, loadResources, tail(out))
+	if got := strings.Count(out, "Error: Deployment Rolled Back"); got != loadResources {
+		t.Errorf("%d \"Deployment Rolled Back\" errors, want %d:\n%s", got, loadResources, tail(out))
 	}
 	if got := strings.Count(out, "Error: "); got != loadResources {
 		t.Errorf("%d errors in all, want only the %d rollbacks:\n%s", got, loadResources, tail(out))

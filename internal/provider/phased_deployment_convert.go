@@ -2,9 +2,6 @@ package provider
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"strings"
 	"time"
 
@@ -148,14 +145,6 @@ func engineConfig(ctx context.Context, m *phasedDeploymentModel, diags *diag.Dia
 		cfg.FailedTaskThreshold = *n
 	}
 	return cfg
-}
-
-// fingerprint identifies what a revision was deployed with: the task definition as
-// family:revision (whatever form was written) and the service template.
-func fingerprint(taskDefinition string, t deploy.ServiceTemplate) string {
-	b, _ := json.Marshal(t) // map keys are sorted by encoding/json
-	sum := sha256.Sum256(append([]byte(deploy.FamilyRevision(taskDefinition)+"\x00"), b...))
-	return deploy.FamilyRevision(taskDefinition) + "#" + hex.EncodeToString(sum[:8])
 }
 
 func refObject(r *deploy.ServiceRef) types.Object {

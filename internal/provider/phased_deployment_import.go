@@ -89,7 +89,7 @@ func (r *phasedDeploymentResource) ImportState(ctx context.Context, req resource
 		RetainOldServices: types.Int64Value(3), SteadyStateTimeout: types.StringValue("10m"),
 		FailedTaskThreshold: types.Int64Null(),
 		Timeouts:            timeouts.Value{Object: types.ObjectNull(map[string]attr.Type{"create": types.StringType, "update": types.StringType, "delete": types.StringType})},
-		PlannedAction:       types.StringValue(actionNone), PlannedPhases: phasesList(nil),
+		PlannedAction:       types.StringValue(string(deploy.ActionNone)), PlannedPhases: phasesList(nil),
 		LastRollout: types.ObjectNull(lastRolloutAttrTypes),
 	}
 	setResult(&m, &deploy.Result{State: imp.State})

@@ -158,7 +158,7 @@ func TestAccPhasedDeployment_retention(t *testing.T) {
 			deploy("web:1", map[string][2]int{"web__3": {0, 0}, "web__4": {2, 2}}, "web__3"),
 			{
 				Config:      e.config(webConfig("web:3", 2, "  retain_old_services = 1\n")),
-				ExpectError: regexp.MustCompile(`Deployment rolled back`),
+				ExpectError: regexp.MustCompile(`Deployment Rolled Back`),
 			},
 			// The failed web__5 is the newest zero-count service and fills the window; web__3,
 			// previous during setup, was kept then and is deleted once web__4 becomes previous.

@@ -108,6 +108,12 @@ type serviceRefModel struct {
 	DesiredCount   types.Int64  `tfsdk:"desired_count"`
 }
 
+// phaseCountsModel is one element of planned_phases.
+type phaseCountsModel struct {
+	NewCount types.Int64 `tfsdk:"new_count"`
+	OldCount types.Int64 `tfsdk:"old_count"`
+}
+
 var serviceRefAttrTypes = map[string]attr.Type{
 	"service_name":    types.StringType,
 	"service_arn":     types.StringType,

@@ -2,11 +2,7 @@ package provider
 
 import (
 	"context"
-	"fmt"
-	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -16,19 +12,14 @@ import (
 	"github.com/phased-ecs/terraform-provider-ecs/internal/deploy"
 )
 
-// The values of planned_action.
-const (
-	actionCreate        = "create"
-	actionDeploy        = "deploy"
-	actionRollback      = "rollback"
-	actionScale         = "scale"
-	actionUpdateInPlace = "update-in-place"
-	actionNone          = "none"
-)
-
-// ModifyPlan previews the rollout in the plan (SPEC §2, plan-time rules): planned_action,
-// planned_phases, revision, service_name, current and previous are known whenever they can be
-// made exact, with at most one DescribeServices call.
+// ModifyPlan shows in the plan what apply will do (DESIGN.md §11). The engine's preview decides
+// it from the configuration, state and what the last refresh saw (kept in private state), and
+// makes no call of its own: Terraform plans again at apply time and rejects a plan that differs,
+// and an invalid configuration must not reach AWS. A create's plan therefore cannot know whether
+// an interrupted earlier apply left services of this deployment holding tasks, and shows the old
+// service's counts as known after apply. Certain values are known in the plan; uncertain ones are unknown, with a warning
+// that says what they are now. Apply decides again on what is live and refuses, before any
+// write, when a known value no longer holds.
 func (r *phasedDeploymentResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
 		return // destroy
@@ -48,83 +39,55 @@ func (r *phasedDeploymentResource) ModifyPlan(ctx context.Context, req resource.
 		plan.DeploymentID = types.StringValue(defaultDeploymentID(plan.Cluster.ValueString(), plan.Name.ValueString()))
 	}
 	plan.ID = types.StringValue(defaultDeploymentID(plan.Cluster.ValueString(), plan.Name.ValueString()))
-	cfg := engineConfig(ctx, &plan, &resp.Diagnostics)
-	if plan.DesiredCount.IsNull() && cfg.AutoScaling != nil {
-		resp.Diagnostics.AddAttributeWarning(path.Root("desired_count"), "Auto Scaling Decides the Count",
-			"desired_count is not set, so each new revision starts with the production service's live desired count, which ECS Service Auto Scaling may change at any time. The phase counts are therefore known only at apply.")
+	if configUnknown(&plan) {
+		unknownRollout(&plan)
+		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+		return
 	}
-
-	if req.State.Raw.IsNull() {
-		r.previewCreate(&plan, cfg, &resp.Diagnostics)
-	} else {
-		var state phasedDeploymentModel
-		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-		if resp.Diagnostics.HasError() {
-			return
-		}
-		fps := fingerprints(ctx, req.Private.GetKey, &resp.Diagnostics)
-		r.previewUpdate(ctx, &plan, &state, cfg, fps, &resp.Diagnostics)
+	var state *phasedDeploymentModel
+	if !req.State.Raw.IsNull() {
+		state = &phasedDeploymentModel{}
+		resp.Diagnostics.Append(req.State.Get(ctx, state)...)
+	}
+	in := previewInput(ctx, &plan, state, &resp.Diagnostics)
+	if state != nil {
+		in.Fingerprints = readFingerprints(ctx, req.Private.GetKey, &resp.Diagnostics)
+		in.View = readView(ctx, req.Private.GetKey, &resp.Diagnostics)
 	}
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	pv, err := deploy.PreviewOperation(in)
+	if err != nil {
+		engineError(&resp.Diagnostics, "plan", err)
+		return
+	}
+	for _, n := range pv.Notes {
+		addNote(&resp.Diagnostics, n)
+	}
+	setPreview(&plan, state, pv)
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
 
-func (r *phasedDeploymentResource) previewCreate(plan *phasedDeploymentModel, cfg deploy.Config, diags *diag.Diagnostics) {
-	plan.PlannedAction = types.StringValue(actionCreate)
-	if plan.DesiredCount.IsUnknown() || !phasesKnown(plan.Phases) {
-		return
+// previewInput is what the engine previews from: the planned configuration, and on update the
+// configuration and services that state holds.
+func previewInput(ctx context.Context, plan, state *phasedDeploymentModel, diags *diag.Diagnostics) deploy.PreviewInput {
+	in := deploy.PreviewInput{Config: engineConfig(ctx, plan, diags)}
+	if state != nil {
+		prior := engineConfig(ctx, state, diags)
+		in.Prior = &prior
+		in.State = engineState(ctx, state, diags)
 	}
-	if cfg.DesiredCount == nil {
-		diags.AddAttributeError(path.Root("desired_count"), "Missing Desired Count",
-			"desired_count is required on the first deployment: there is no production service yet whose count could be kept.")
-		return
-	}
-	previewPhases(plan, cfg, clampedDesired(cfg, *cfg.DesiredCount), 0, diags)
+	return in
 }
 
-// previewPhases sets planned_phases from the arithmetic and reports ignored phases.
-func previewPhases(plan *phasedDeploymentModel, cfg deploy.Config, desired, prev int, diags *diag.Diagnostics) {
-	pcs, warnings, err := deploy.PlanPhases(desired, prev, cfg.Phases)
-	for _, w := range warnings {
-		diags.AddAttributeWarning(path.Root("phase").AtListIndex(w.Phase-1), "Phase Ignored", w.String()+".")
-	}
-	if err != nil {
-		if le, ok := err.(*deploy.LastPhaseError); ok {
-			addLastPhaseError(diags, le)
-		} else {
-			diags.AddError("Invalid Phases", err.Error())
-		}
-		return
-	}
-	plan.PlannedPhases = phasesList(pcs)
+// configUnknown reports whether something the preview depends on is known only at apply.
+func configUnknown(plan *phasedDeploymentModel) bool {
+	return plan.TaskDefinition.IsUnknown() || plan.Service.IsUnknown() || plan.DesiredCount.IsUnknown() ||
+		plan.AutoScaling.IsUnknown() || !fullyKnownList(plan.Phases)
 }
 
-// addLastPhaseError reports, on the last phase's path, that it does not reach the desired count.
-func addLastPhaseError(diags *diag.Diagnostics, le *deploy.LastPhaseError) {
-	p := path.Root("phase").AtListIndex(le.Phase - 1)
-	diags.AddAttributeError(p, "Last Phase Falls Short", fmt.Sprintf("%s: %s.", p, le.Error()))
-}
-
-// rollbackTarget is the previous service as a post-production rollback brings it back: at its
-// recorded count, or at the configured desired_count when one is set, so that the configuration
-// and the rolled-back service agree and the next plan is empty.
-func rollbackTarget(cfg deploy.Config, prev deploy.ServiceRef) deploy.ServiceRef {
-	if cfg.DesiredCount != nil {
-		prev.DesiredCount = clampedDesired(cfg, *cfg.DesiredCount)
-	}
-	return prev
-}
-
-func clampedDesired(cfg deploy.Config, n int) int {
-	if a := cfg.AutoScaling; a != nil {
-		n = min(max(n, a.Min), a.Max)
-	}
-	return n
-}
-
-func phasesKnown(l types.List) bool {
+func fullyKnownList(l types.List) bool {
 	if l.IsUnknown() {
 		return false
 	}
@@ -136,184 +99,137 @@ func phasesKnown(l types.List) bool {
 	return true
 }
 
-// decideAction compares the plan with state (SPEC §2.2, §2.3, §2.6).
-func decideAction(ctx context.Context, plan, state *phasedDeploymentModel, cfg deploy.Config, st deploy.State, fps map[string]string, diags *diag.Diagnostics) string {
-	tmplOld := template(ctx, state.Service, diags)
-	newFP := fingerprint(cfg.TaskDefinition, cfg.Service)
-	changed := !sameTaskDefinition(plan.TaskDefinition.ValueString(), state.TaskDefinition.ValueString()) ||
-		fingerprint("", cfg.Service) != fingerprint("", tmplOld)
+// addNote turns a preview's note into a plan warning on its attribute.
+func addNote(diags *diag.Diagnostics, n deploy.Note) {
+	switch n.Field {
+	case "":
+		diags.AddWarning(n.Summary, n.Detail)
+	case "phase":
+		diags.AddAttributeWarning(path.Root("phase").AtListIndex(n.Index), n.Summary, n.Detail)
+	default:
+		diags.AddAttributeWarning(path.Root(n.Field), n.Summary, n.Detail)
+	}
+}
+
+// setPreview writes a preview into the plan's computed attributes: certain values known,
+// uncertain ones unknown. What the operation leaves alone keeps its state value.
+func setPreview(plan, state *phasedDeploymentModel, pv *deploy.Preview) {
+	plan.PlannedAction = types.StringValue(string(pv.Action))
+	plan.Current = serviceObject(pv.Current)
+	plan.Revision = promisedInt(pv.Current.Revision)
+	plan.ServiceName = promisedString(pv.Current.Name)
+	plan.ServiceARN = promisedString(pv.Current.ARN)
 	switch {
-	case changed:
-		if st.Previous != nil && fps[st.Previous.Name] == newFP {
-			return actionRollback
-		}
-		return actionDeploy
-	case !plan.DesiredCount.IsNull() && !plan.DesiredCount.Equal(state.DesiredCount):
-		return actionScale
-	case !plan.AutoScaling.Equal(state.AutoScaling):
-		return actionUpdateInPlace
+	case !pv.Previous.Certain:
+		plan.Previous = types.ObjectUnknown(serviceRefAttrTypes)
+	default:
+		plan.Previous = serviceObject(pv.Previous.Value)
 	}
-	return actionNone
-}
-
-func (r *phasedDeploymentResource) previewUpdate(ctx context.Context, plan, state *phasedDeploymentModel, cfg deploy.Config, fps map[string]string, diags *diag.Diagnostics) {
-	if plan.TaskDefinition.IsUnknown() || plan.Service.IsUnknown() || plan.DesiredCount.IsUnknown() || plan.AutoScaling.IsUnknown() || !phasesKnown(plan.Phases) {
-		return // known after apply
+	plan.HighestRevision = promisedInt(pv.HighestRevision)
+	switch {
+	case pv.Phases != nil:
+		plan.PlannedPhases = plannedPhasesList(pv.Phases)
+	case state != nil:
+		plan.PlannedPhases = state.PlannedPhases
+	default:
+		plan.PlannedPhases = types.ListUnknown(types.ObjectType{AttrTypes: phaseCountsAttrTypes})
 	}
-	st := engineState(ctx, state, diags)
-	// Everything that no action changes keeps its state value.
-	plan.Revision, plan.ServiceName, plan.ServiceARN = state.Revision, state.ServiceName, state.ServiceARN
-	plan.Current, plan.Previous, plan.HighestRevision = state.Current, state.Previous, state.HighestRevision
-	plan.LastRollout, plan.PlannedPhases = state.LastRollout, state.PlannedPhases
-	if st.Current == nil {
-		return
-	}
-	action := decideAction(ctx, plan, state, cfg, st, fps, diags)
-	plan.PlannedAction = types.StringValue(action)
-	switch action {
-	case actionDeploy, actionRollback:
-		r.previewRollout(ctx, plan, cfg, st, action, diags)
-	case actionScale:
-		cur := *st.Current
-		cur.DesiredCount = clampedDesired(cfg, int(plan.DesiredCount.ValueInt64()))
-		plan.Current = refObject(&cur)
-		plan.PlannedPhases = phasesList(nil)
-	case actionUpdateInPlace:
-		plan.PlannedPhases = phasesList(nil)
-		// Registering the new range moves the count into it.
-		if cfg.AutoScaling != nil {
-			cur := *st.Current
-			cur.DesiredCount = clampedDesired(cfg, cur.DesiredCount)
-			plan.Current = refObject(&cur)
-		}
+	switch {
+	case pv.RollsOut:
+		plan.LastRollout = types.ObjectUnknown(lastRolloutAttrTypes)
+	case state != nil:
+		plan.LastRollout = state.LastRollout
+	default:
+		plan.LastRollout = types.ObjectNull(lastRolloutAttrTypes)
 	}
 }
 
-// previewRollout fills the plan of a deployment or a post-production rollback. One
-// DescribeServices call reads the production service's live count, whether the previous
-// service still exists, and which of the next revision names are free.
-func (r *phasedDeploymentResource) previewRollout(ctx context.Context, plan *phasedDeploymentModel, cfg deploy.Config, st deploy.State, action string, diags *diag.Diagnostics) {
-	unknownRollout(plan)
-	if r.clients == nil {
-		return
+func promisedInt(k deploy.Known[int]) types.Int64 {
+	if !k.Certain {
+		return types.Int64Unknown()
 	}
-	cur := st.Current
-	names := []string{cur.Name}
-	if st.Previous != nil {
-		names = append(names, st.Previous.Name)
-	}
-	h := max(st.HighestRevision, cur.Revision)
-	var candidates []string
-	for n := h + 1; len(names) < 10; n++ {
-		candidates = append(candidates, deploy.RevisionName(cfg.Name, n))
-		names = append(names, candidates[len(candidates)-1])
-	}
-	out, err := r.clients.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(clusterName(cfg.Cluster)), Services: names})
-	if err != nil {
-		diags.AddWarning("Rollout Preview Unavailable", "The plan could not read the services, so the rollout's values are known only after apply: "+err.Error())
-		return
-	}
-	live := map[string]int{}
-	active := map[string]bool{}
-	for _, s := range out.Services {
-		status := aws.ToString(s.Status)
-		if status != "INACTIVE" {
-			active[aws.ToString(s.ServiceName)] = true
-		}
-		if status == "ACTIVE" {
-			live[aws.ToString(s.ServiceName)] = int(s.DesiredCount)
-		}
-	}
-	liveCur, ok := live[cur.Name]
-	if !ok {
-		return // the engine will rediscover production; nothing can be exact here
-	}
-	// The old service's pre-setup count is read now. Should auto scaling move it before apply,
-	// Terraform reports the plan as inconsistent and nothing is changed; planning again helps.
-	countsKnown := true
-	p := max(liveCur, cur.DesiredCount)
+	return types.Int64Value(int64(k.Value))
+}
 
-	if action == actionRollback {
-		if _, ok := live[st.Previous.Name]; !ok {
-			diags.AddWarning("Previous Service Gone",
-				fmt.Sprintf("The configuration matches the previous revision %d, but its service %s no longer exists, so a new revision is deployed instead of a post-production rollback.", st.Previous.Revision, st.Previous.Name))
-			plan.PlannedAction = types.StringValue(actionDeploy)
-		} else {
-			prev := rollbackTarget(cfg, *st.Previous)
-			plan.Revision = types.Int64Value(int64(prev.Revision))
-			plan.ServiceName, plan.ServiceARN = types.StringValue(prev.Name), types.StringValue(prev.ARN)
-			plan.Current = refObject(&prev)
-			plan.HighestRevision = types.Int64Value(int64(st.HighestRevision))
-			plan.PlannedPhases = phasesList([]deploy.PhaseCounts{{New: prev.DesiredCount, Old: 0}})
-			if countsKnown {
-				old := *cur
-				old.DesiredCount = p
-				plan.Previous = refObject(&old)
-			}
-			return
-		}
+func promisedString(k deploy.Known[string]) types.String {
+	if !k.Certain {
+		return types.StringUnknown()
 	}
+	return types.StringValue(k.Value)
+}
 
-	rev := 0
-	for i, name := range candidates {
-		if !active[name] {
-			rev = h + 1 + i
-			break
-		}
+// serviceObject is current or previous as the plan shows it; null for no service.
+func serviceObject(s *deploy.PlannedService) types.Object {
+	if s == nil {
+		return types.ObjectNull(serviceRefAttrTypes)
 	}
-	desired := liveCur
-	if cfg.DesiredCount != nil {
-		desired = *cfg.DesiredCount
-	} else if st.AutoScaling != nil || cfg.AutoScaling != nil {
-		desired = -1 // auto scaling decides the count until the rollout takes it off
-	}
-	if desired >= 0 {
-		desired = clampedDesired(cfg, desired)
-	}
-	if desired >= 0 && countsKnown {
-		previewPhases(plan, cfg, desired, p, diags)
-		old := *cur
-		old.DesiredCount = p
-		plan.Previous = refObject(&old)
-	}
-	if rev == 0 {
-		return
-	}
-	name := deploy.RevisionName(cfg.Name, rev)
-	arn := cur.ARN[:strings.LastIndex(cur.ARN, "/")+1] + name
-	plan.Revision = types.Int64Value(int64(rev))
-	plan.ServiceName, plan.ServiceARN = types.StringValue(name), types.StringValue(arn)
-	plan.HighestRevision = types.Int64Value(int64(rev))
-	plan.Current = types.ObjectValueMust(serviceRefAttrTypes, map[string]attr.Value{
-		"service_name": types.StringValue(name), "service_arn": types.StringValue(arn),
-		"revision":        types.Int64Value(int64(rev)),
-		"task_definition": plannedTaskDefinitionARN(cfg.TaskDefinition, cur.TaskDefinition),
-		"desired_count":   knownIf(desired >= 0, int64(desired)),
+	return types.ObjectValueMust(serviceRefAttrTypes, map[string]attr.Value{
+		"service_name": promisedString(s.Name), "service_arn": promisedString(s.ARN), "revision": promisedInt(s.Revision),
+		"task_definition": promisedString(s.TaskDefinition), "desired_count": promisedInt(s.DesiredCount),
 	})
 }
 
-// plannedTaskDefinitionARN is the ARN ECS will report for the configured task definition, when
-// it can be derived: from an ARN, or from family:revision and the ARN prefix production uses.
-func plannedTaskDefinitionARN(configured, productionARN string) types.String {
-	if strings.HasPrefix(configured, "arn:") {
-		return types.StringValue(configured)
+func plannedPhasesList(phases []deploy.PlannedPhase) types.List {
+	vals := make([]attr.Value, 0, len(phases))
+	for _, p := range phases {
+		vals = append(vals, types.ObjectValueMust(phaseCountsAttrTypes, map[string]attr.Value{
+			"new_count": promisedInt(p.New), "old_count": promisedInt(p.Old),
+		}))
 	}
-	i := strings.Index(productionARN, "task-definition/")
-	if !strings.Contains(configured, ":") || i < 0 {
-		return types.StringUnknown()
-	}
-	return types.StringValue(productionARN[:i+len("task-definition/")] + configured)
+	return types.ListValueMust(types.ObjectType{AttrTypes: phaseCountsAttrTypes}, vals)
 }
 
-func knownIf(known bool, v int64) types.Int64 {
-	if !known {
-		return types.Int64Unknown()
+// plannedPreview reads back from a plan what it promised: every known value is certain. Apply
+// hands it to the engine, which refuses when a promise no longer holds.
+func plannedPreview(ctx context.Context, plan *phasedDeploymentModel, diags *diag.Diagnostics) *deploy.Preview {
+	if plan.PlannedAction.IsUnknown() {
+		return nil // the plan promised nothing
 	}
-	return types.Int64Value(v)
+	pv := &deploy.Preview{
+		Action:          deploy.Action(plan.PlannedAction.ValueString()),
+		Current:         plannedService(ctx, plan.Current, diags),
+		HighestRevision: intFrom(plan.HighestRevision),
+	}
+	if !plan.Previous.IsUnknown() {
+		pv.Previous = deploy.Known[*deploy.PlannedService]{Value: plannedService(ctx, plan.Previous, diags), Certain: true}
+	}
+	if !plan.PlannedPhases.IsUnknown() && !plan.PlannedPhases.IsNull() {
+		pv.Phases = []deploy.PlannedPhase{}
+		for _, p := range listOf[phaseCountsModel](ctx, plan.PlannedPhases, diags) {
+			pv.Phases = append(pv.Phases, deploy.PlannedPhase{New: intFrom(p.NewCount), Old: intFrom(p.OldCount)})
+		}
+	}
+	return pv
 }
 
-// unknownRollout marks what a rollout changes as known only after apply.
+func plannedService(ctx context.Context, o types.Object, diags *diag.Diagnostics) *deploy.PlannedService {
+	if o.IsNull() {
+		return nil
+	}
+	if o.IsUnknown() {
+		return &deploy.PlannedService{}
+	}
+	m := objectOf[serviceRefModel](ctx, o, diags)
+	if m == nil {
+		return nil
+	}
+	return &deploy.PlannedService{
+		Name: stringFrom(m.ServiceName), ARN: stringFrom(m.ServiceARN), TaskDefinition: stringFrom(m.TaskDefinition),
+		Revision: intFrom(m.Revision), DesiredCount: intFrom(m.DesiredCount),
+	}
+}
+
+func intFrom(v types.Int64) deploy.Known[int] {
+	return deploy.Known[int]{Value: int(v.ValueInt64()), Certain: !v.IsUnknown() && !v.IsNull()}
+}
+
+func stringFrom(v types.String) deploy.Known[string] {
+	return deploy.Known[string]{Value: v.ValueString(), Certain: !v.IsUnknown() && !v.IsNull()}
+}
+
+// unknownRollout marks everything an apply may change as known only after apply.
 func unknownRollout(plan *phasedDeploymentModel) {
+	plan.PlannedAction = types.StringUnknown()
 	plan.Revision, plan.ServiceName, plan.ServiceARN = types.Int64Unknown(), types.StringUnknown(), types.StringUnknown()
 	plan.Current, plan.Previous = types.ObjectUnknown(serviceRefAttrTypes), types.ObjectUnknown(serviceRefAttrTypes)
 	plan.HighestRevision = types.Int64Unknown()

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -43,10 +42,6 @@ const (
 	defaultDeleteTimeout = 20 * time.Minute
 )
 
-// privateFingerprints is the private state key holding what each recorded service was deployed
-// with, so that re-applying the previous configuration can be recognized as a rollback.
-const privateFingerprints = "fingerprints"
-
 // Metadata sets the resource type name.
 func (r *phasedDeploymentResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_phased_deployment"
@@ -78,28 +73,6 @@ func (tflogLogger) Info(ctx context.Context, msg string, f map[string]any)  { tf
 func (tflogLogger) Debug(ctx context.Context, msg string, f map[string]any) { tflog.Debug(ctx, msg, f) }
 func (tflogLogger) Warn(ctx context.Context, msg string, f map[string]any)  { tflog.Warn(ctx, msg, f) }
 
-// fingerprints reads the private state map of service name to fingerprint.
-func fingerprints(ctx context.Context, get func(context.Context, string) ([]byte, diag.Diagnostics), diags *diag.Diagnostics) map[string]string {
-	b, d := get(ctx, privateFingerprints)
-	diags.Append(d...)
-	fps := map[string]string{}
-	if len(b) > 0 {
-		_ = json.Unmarshal(b, &fps) // an unreadable map only loses rollback detection
-	}
-	return fps
-}
-
-func saveFingerprints(ctx context.Context, set func(context.Context, string, []byte) diag.Diagnostics, fps map[string]string, res *deploy.Result, diags *diag.Diagnostics) {
-	keep := map[string]string{}
-	for _, ref := range []*deploy.ServiceRef{res.Current, res.Previous} {
-		if ref != nil && fps[ref.Name] != "" {
-			keep[ref.Name] = fps[ref.Name]
-		}
-	}
-	b, _ := json.Marshal(keep)
-	diags.Append(set(ctx, privateFingerprints, b)...)
-}
-
 // Create deploys the first revision.
 func (r *phasedDeploymentResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan phasedDeploymentModel
@@ -109,50 +82,64 @@ func (r *phasedDeploymentResource) Create(ctx context.Context, req resource.Crea
 	}
 	timeout, d := plan.Timeouts.Create(ctx, defaultCreateTimeout)
 	resp.Diagnostics.Append(d...)
-	cfg := engineConfig(ctx, &plan, &resp.Diagnostics)
+	in := previewInput(ctx, &plan, nil, &resp.Diagnostics)
+	planned := plannedPreview(ctx, &plan, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	res, err := r.engine().Deploy(ctx, cfg, deploy.State{})
+	res, err := r.engine().Apply(ctx, in, planned)
 	if err != nil {
 		// Nothing is saved: a failed first deployment leaves no service behind.
 		engineError(&resp.Diagnostics, "create", err)
 		return
 	}
-	addWarnings(&resp.Diagnostics, res)
-	r.fillAfterApply(&plan, cfg, res, actionCreate)
-	fps := map[string]string{res.Current.Name: fingerprint(cfg.TaskDefinition, cfg.Service)}
-	saveFingerprints(ctx, resp.Private.SetKey, fps, res, &resp.Diagnostics)
+	saveResult(ctx, &plan, in, res, map[string]string{}, resp.Private.SetKey, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
-// fillAfterApply sets the computed values that only apply knows. action is what apply did, for
-// a plan that could not say; the planned phases come from the engine when the plan could not
-// compute them (the count auto scaling chose is read at apply).
-func (r *phasedDeploymentResource) fillAfterApply(m *phasedDeploymentModel, cfg deploy.Config, res *deploy.Result, action string) {
-	m.ID = types.StringValue(defaultDeploymentID(cfg.Cluster, cfg.Name))
-	m.DeploymentID = types.StringValue(cfg.DeploymentID)
+// saveResult fills the computed values from what the engine did, and records in private state
+// what each service was deployed with and what is live now. Values the plan made known are
+// what the engine produced: it carried out the preview the plan showed.
+func saveResult(ctx context.Context, m *phasedDeploymentModel, in deploy.PreviewInput, res *deploy.Result, fps map[string]string, set privateSetter, diags *diag.Diagnostics) {
+	addWarnings(diags, res)
+	m.ID = types.StringValue(defaultDeploymentID(in.Config.Cluster, in.Config.Name))
+	m.DeploymentID = types.StringValue(in.Config.DeploymentID)
 	setResult(m, res)
 	if m.PlannedAction.IsUnknown() {
-		m.PlannedAction = types.StringValue(action)
+		m.PlannedAction = types.StringValue(string(res.Action))
 	}
-	if m.PlannedPhases.IsUnknown() {
+	if !fullyKnownList(m.PlannedPhases) {
 		m.PlannedPhases = phasesList(res.Phases)
 	}
+	if res.Action == deploy.ActionCreate || res.Action == deploy.ActionDeploy {
+		fp, err := deploy.Fingerprint(in.Config.TaskDefinition, in.Config.Service)
+		if err != nil {
+			addError(diags, "Unable to Record the Deployment", "The provider could not record what the new revision was deployed with, so re-applying this configuration later is not recognized as a rollback.", err)
+		} else {
+			fps[res.Current.Name] = fp
+		}
+	}
+	saveFingerprints(ctx, set, fps, res, diags)
+	saveView(ctx, set, res.View, diags)
 }
 
-// Read refreshes the recorded services (SPEC §2.7): one DescribeServices call.
+// Read refreshes the recorded services (DESIGN.md §10), usually with one DescribeServices call,
+// and records what it saw for the next plan to preview from.
 func (r *phasedDeploymentResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state phasedDeploymentModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	cfg := engineConfig(ctx, &state, &resp.Diagnostics)
 	st := engineState(ctx, &state, &resp.Diagnostics)
-	live, err := r.engine().Read(ctx, clusterName(state.Cluster.ValueString()), st)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	live, err := r.engine().Read(ctx, cfg, st)
 	if err != nil {
 		addError(&resp.Diagnostics, "Unable to Read ECS Services",
 			fmt.Sprintf("Reading the production service of %s failed.", state.ID.ValueString()), err)
@@ -161,14 +148,14 @@ func (r *phasedDeploymentResource) Read(ctx context.Context, req resource.ReadRe
 	if live.Current == nil {
 		// NO-OP otherwise: removing the resource makes the next plan create it again.
 		resp.Diagnostics.AddWarning("Production Service Not Found",
-			fmt.Sprintf("The production service %s of %s is missing or not ACTIVE, so the resource was removed from state. The next apply deploys it again.",
+			fmt.Sprintf("The production service %s of %s is missing, not ACTIVE or no longer tagged as this deployment's, so the resource was removed from state. The next apply deploys it again.",
 				st.Current.Name, state.ID.ValueString()))
 		resp.State.RemoveResource(ctx)
 		return
 	}
 	// Drift: the task definition the production service runs, and (without auto scaling, when
 	// the count is configured) its desired count.
-	if !sameTaskDefinition(state.TaskDefinition.ValueString(), live.Current.TaskDefinition) {
+	if !deploy.SameTaskDefinition(state.TaskDefinition.ValueString(), live.Current.TaskDefinition) {
 		state.TaskDefinition = types.StringValue(deploy.FamilyRevision(live.Current.TaskDefinition))
 	}
 	if !state.DesiredCount.IsNull() && state.AutoScaling.IsNull() && int64(live.Current.DesiredCount) != state.DesiredCount.ValueInt64() {
@@ -182,21 +169,12 @@ func (r *phasedDeploymentResource) Read(ctx context.Context, req resource.ReadRe
 		st.Previous.TaskDefinition = live.Previous.TaskDefinition
 		state.Previous = refObject(st.Previous)
 	}
+	saveView(ctx, resp.Private.SetKey, live.View, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
-// sameTaskDefinition compares a configured task definition with the ARN a service runs:
-// as family:revision, or as family alone when the configuration names only the family.
-func sameTaskDefinition(configured, live string) bool {
-	c, l := deploy.FamilyRevision(configured), deploy.FamilyRevision(live)
-	if !strings.Contains(c, ":") {
-		return c == deploy.Family(l)
-	}
-	return c == l
-}
-
-// Update performs what ModifyPlan planned: a deployment, a post-production rollback, a scale,
-// an auto scaling update, or nothing but state.
+// Update carries out what ModifyPlan planned: the engine decides the operation again on what is
+// live and refuses, before any write, when the plan no longer holds.
 func (r *phasedDeploymentResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, state phasedDeploymentModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -206,64 +184,30 @@ func (r *phasedDeploymentResource) Update(ctx context.Context, req resource.Upda
 	}
 	timeout, d := plan.Timeouts.Update(ctx, defaultUpdateTimeout)
 	resp.Diagnostics.Append(d...)
-	cfg := engineConfig(ctx, &plan, &resp.Diagnostics)
-	st := engineState(ctx, &state, &resp.Diagnostics)
-	fps := fingerprints(ctx, req.Private.GetKey, &resp.Diagnostics)
+	in := previewInput(ctx, &plan, &state, &resp.Diagnostics)
+	in.Fingerprints = readFingerprints(ctx, req.Private.GetKey, &resp.Diagnostics)
+	planned := plannedPreview(ctx, &plan, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	eng := r.engine()
 
-	var res *deploy.Result
-	var err error
-	action := plan.PlannedAction.ValueString()
-	switch action {
-	case actionDeploy:
-		res, err = eng.Deploy(ctx, cfg, st)
-		if err == nil {
-			fps[res.Current.Name] = fingerprint(cfg.TaskDefinition, cfg.Service)
-		}
-	case actionRollback:
-		target := st
-		if st.Previous != nil {
-			prev := rollbackTarget(cfg, *st.Previous)
-			target.Previous = &prev
-		}
-		res, err = eng.RollBackToPrevious(ctx, cfg, target)
-		if errors.Is(err, deploy.ErrPreviousGone) {
-			resp.Diagnostics.AddWarning("Previous Service Gone",
-				fmt.Sprintf("The previous service %s was deleted since the plan, so a new revision is deployed instead of a rollback.", st.Previous.Name))
-			res, err = eng.Deploy(ctx, cfg, st)
-			if err == nil {
-				fps[res.Current.Name] = fingerprint(cfg.TaskDefinition, cfg.Service)
-			}
-		}
-	case actionScale:
-		res, err = eng.Scale(ctx, cfg, st, int(plan.DesiredCount.ValueInt64()))
-		if err == nil && !plan.AutoScaling.Equal(state.AutoScaling) {
-			res, err = eng.UpdateAutoScaling(ctx, cfg, res.State)
-		}
-	case actionUpdateInPlace:
-		res, err = eng.UpdateAutoScaling(ctx, cfg, st)
-	default:
-		res = &deploy.Result{State: st}
-	}
+	res, err := r.engine().Apply(ctx, in, planned)
 	if err != nil {
 		engineError(&resp.Diagnostics, "update", err)
 		if res != nil && res.Rollout != nil {
 			// A rolled-back update: the prior state stays, with the raised highest revision and
-			// the rollout's record, so the next plan offers the same deployment again.
+			// the rollout's record, so the next plan offers the same deployment again. What was
+			// seen live before no longer holds (the failed revision took a name).
 			state.HighestRevision = types.Int64Value(int64(res.HighestRevision))
 			state.LastRollout = rolloutObject(res.Rollout)
+			saveView(ctx, resp.Private.SetKey, nil, &resp.Diagnostics)
 			resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 		}
 		return
 	}
-	addWarnings(&resp.Diagnostics, res)
-	r.fillAfterApply(&plan, cfg, res, action)
-	saveFingerprints(ctx, resp.Private.SetKey, fps, res, &resp.Diagnostics)
+	saveResult(ctx, &plan, in, res, in.Fingerprints, resp.Private.SetKey, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
@@ -332,6 +276,12 @@ func (lastPhaseValidator) ValidateResource(ctx context.Context, req resource.Val
 	}
 }
 
+// addLastPhaseError reports, on the last phase's path, that it does not reach the desired count.
+func addLastPhaseError(diags *diag.Diagnostics, le *deploy.LastPhaseError) {
+	p := path.Root("phase").AtListIndex(le.Phase - 1)
+	diags.AddAttributeError(p, "Last Phase Falls Short", fmt.Sprintf("%s: %s.", p, le.Error()))
+}
+
 func isFullyKnown(v attr.Value) bool {
 	if v.IsUnknown() {
 		return false
@@ -357,15 +307,21 @@ func addWarnings(diags *diag.Diagnostics, res *deploy.Result) {
 func engineError(diags *diag.Diagnostics, op string, err error) {
 	var re *deploy.RolloutError
 	var ie *deploy.InputError
+	var le *deploy.LastPhaseError
+	var se *deploy.StalePlanError
 	switch {
 	case errors.As(err, &re) && re.RolledBack:
-		diags.AddError("Deployment rolled back", re.Error())
+		diags.AddError("Deployment Rolled Back", re.Error())
 	case errors.As(err, &re) && re.Created:
 		diags.AddError("Deployment Failed", re.Error())
 	case errors.As(err, &re):
 		diags.AddError("Deployment Failed and Rollback Incomplete", re.Error())
+	case errors.As(err, &le):
+		addLastPhaseError(diags, le)
 	case errors.As(err, &ie) && ie.Field != "":
 		diags.AddAttributeError(path.Root(ie.Field), "Invalid "+titleField(ie.Field), ie.Error()+". Nothing was changed.")
+	case errors.As(err, &se):
+		diags.AddError("Plan Out of Date", "What is live changed after the plan was made, so applying it would not do what it showed. "+strings.ToUpper(se.Error()[:1])+se.Error()[1:])
 	default:
 		addError(diags, "Unable to "+strings.ToUpper(op[:1])+op[1:]+" Phased Deployment",
 			"The ECS or Application Auto Scaling API failed. Nothing beyond what the error names was changed; applying again resumes from the recorded production service.", err)

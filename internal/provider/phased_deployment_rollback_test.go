@@ -74,7 +74,7 @@ func testAccRollback(t *testing.T, rollbackBlock string, wantLate []string) {
 					planValue("planned_action", knownvalue.StringExact("deploy")),
 					planValue("revision", knownvalue.Int64Exact(2)),
 				}},
-				ExpectError: wrapped("Deployment rolled back", "revision 2 (web__2) failed in phase 1"),
+				ExpectError: wrapped("Deployment Rolled Back", "revision 2 (web__2) failed in phase 1"),
 			},
 			{
 				RefreshState:       true,
@@ -95,7 +95,7 @@ func testAccRollback(t *testing.T, rollbackBlock string, wantLate []string) {
 				// A revision whose tasks run, then crash, fails in phase 2.
 				PreConfig:   e.srv.ClearObservations,
 				Config:      e.config(deploymentConfig(crashLater, 4, lateFailurePhases+rollbackBlock)),
-				ExpectError: wrapped("Deployment rolled back", "revision 3 (web__3) failed in phase 2"),
+				ExpectError: wrapped("Deployment Rolled Back", "revision 3 (web__3) failed in phase 2"),
 			},
 			{
 				RefreshState:       true,

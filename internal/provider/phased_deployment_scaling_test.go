@@ -110,7 +110,7 @@ resource "ecs_phased_deployment" "web" {
 				// A failed revision: auto scaling goes back on web__2 with its settings, and
 				// web__2 back to the 9 tasks auto scaling had chosen.
 				Config:      scaled("web:3"),
-				ExpectError: regexp.MustCompile(`Deployment rolled back`),
+				ExpectError: regexp.MustCompile(`Deployment Rolled Back`),
 			},
 			{
 				RefreshState: true, ExpectNonEmptyPlan: true,

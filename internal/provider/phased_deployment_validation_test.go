@@ -47,7 +47,7 @@ func TestAccPhasedDeployment_validation(t *testing.T) {
 		{"a negative retain_old_services", td + "  desired_count = 2\n  retain_old_services = -1", wrapped("Attribute retain_old_services value must be at least 0, got: -1")},
 		{"an unknown propagate_tags", td + "  desired_count = 2\n  service { propagate_tags = \"ALL\" }", wrapped("Attribute service.propagate_tags value must be one of")},
 		{"a service tag using the ownership key", td + "  desired_count = 2\n  service {\n    tags = { \"phased-deployment:id\" = \"x\" }\n  }", wrapped("service.tags")},
-		{"no desired_count on the first deployment", td, wrapped("Missing Desired Count", "desired_count is required on the first deployment")},
+		{"no desired_count on the first deployment", td, wrapped("Invalid Desired Count", "desired_count is required on the first deployment")},
 		{"a task_definition at revision 0", `  name = "web"` + "\n  task_definition = \"web:0\"\n  desired_count = 2", wrapped("Attribute task_definition must be family:revision, a family, or a task definition ARN, got: web:0")},
 		{"a deployment_id with a character no tag value holds", td + "  desired_count = 2\n  deployment_id = \"prod/web#1\"", wrapped("Attribute deployment_id must be 1–256 characters allowed in an ECS tag value")},
 		{"more than 20 phases", td + "  desired_count = 2\n" + strings.Repeat("  phase { percent = 100 }\n", 21), wrapped("Attribute phase list must contain at most 20 elements, got: 21")},

@@ -1,0 +1,130 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+)
+
+// Lookups go through one find function per kind, in the manner of terraform-provider-aws's
+// find → status → wait chain: each turns "not there" into one *NotFoundError, whichever way
+// ECS said it (an error, a failure entry, an INACTIVE status).
+
+// NotFoundError says that ECS does not have an object, or has it in a state that counts as gone.
+type NotFoundError struct {
+	What   string // kind and name, e.g. `ECS cluster "prod"`
+	Reason string // what ECS said, e.g. MISSING or INACTIVE
+}
+
+func (e *NotFoundError) Error() string {
+	if e.Reason == "" {
+		return e.What + " not found"
+	}
+	return fmt.Sprintf("%s not found (%s)", e.What, e.Reason)
+}
+
+// IsNotFound reports whether err is, or wraps, a *NotFoundError.
+func IsNotFound(err error) bool {
+	var nf *NotFoundError
+	return errors.As(err, &nf)
+}
+
+// ClusterAPI is the call FindCluster needs; *ecs.Client implements it.
+type ClusterAPI interface {
+	DescribeClusters(ctx context.Context, in *ecs.DescribeClustersInput, optFns ...func(*ecs.Options)) (*ecs.DescribeClustersOutput, error)
+}
+
+// FindCluster describes one ACTIVE cluster by name or ARN. DescribeClusters reports an unknown
+// cluster as a failure with reason MISSING rather than as an error, and a deleted one as
+// INACTIVE; both are a *NotFoundError.
+func FindCluster(ctx context.Context, api ClusterAPI, ref string) (*types.Cluster, error) {
+	out, err := api.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: []string{ref}})
+	if err != nil {
+		var cnf *types.ClusterNotFoundException
+		if errors.As(err, &cnf) {
+			return nil, &NotFoundError{What: fmt.Sprintf("ECS cluster %q", ref), Reason: "ClusterNotFoundException"}
+		}
+		return nil, fmt.Errorf("describing ECS cluster %s: %w", ref, err)
+	}
+	if len(out.Failures) > 0 {
+		f := out.Failures[0]
+		if reason := aws.ToString(f.Reason); reason != "MISSING" {
+			return nil, fmt.Errorf("describing ECS cluster %s: failure %s: %s", ref, reason, aws.ToString(f.Detail))
+		}
+		return nil, &NotFoundError{What: fmt.Sprintf("ECS cluster %q", ref), Reason: "MISSING"}
+	}
+	if len(out.Clusters) == 0 {
+		return nil, &NotFoundError{What: fmt.Sprintf("ECS cluster %q", ref)}
+	}
+	cl := out.Clusters[0]
+	if status := aws.ToString(cl.Status); status != "ACTIVE" {
+		return nil, &NotFoundError{What: fmt.Sprintf("ECS cluster %q", ref), Reason: status}
+	}
+	return &cl, nil
+}
+
+// findCluster returns the cluster's name, or an *InputError on the cluster argument when it is
+// not there.
+func (e *Engine) findCluster(ctx context.Context, ref string) (string, error) {
+	cl, err := FindCluster(ctx, e.ECS, ref)
+	if IsNotFound(err) {
+		return "", &InputError{Field: "cluster", Message: fmt.Sprintf("ECS cluster %q does not exist or is not ACTIVE", ref), Err: err}
+	}
+	if err != nil {
+		return "", err
+	}
+	return aws.ToString(cl.ClusterName), nil
+}
+
+// LastSegment returns what follows the last "/" of an ARN, or the input when it has none: the
+// name in a cluster or service ARN, family:revision in a task definition ARN.
+func LastSegment(s string) string {
+	return s[strings.LastIndex(s, "/")+1:]
+}
+
+// describeBatch is the most services one DescribeServices call takes.
+const describeBatch = 10
+
+// findServices describes services by name, ten a call, with their tags. Services ECS does not
+// have are absent from the result.
+func (e *Engine) findServices(ctx context.Context, cluster string, names []string) (map[string]types.Service, error) {
+	out := map[string]types.Service{}
+	for batch := range slices.Chunk(names, describeBatch) {
+		resp, err := e.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{
+			Cluster: aws.String(cluster), Services: batch, Include: []types.ServiceField{types.ServiceFieldTags},
+		})
+		if err != nil {
+			return nil, fmt.Errorf("describing ECS services %s: %w", strings.Join(batch, ", "), err)
+		}
+		for _, svc := range resp.Services {
+			out[aws.ToString(svc.ServiceName)] = svc
+		}
+	}
+	return out, nil
+}
+
+// findOwnedService describes one ACTIVE service of this deployment. A service that is missing
+// or not ACTIVE is a *NotFoundError; one without our ownership tag is an error that says so.
+func (e *Engine) findOwnedService(ctx context.Context, cluster, name, deploymentID string) (types.Service, error) {
+	found, err := e.findServices(ctx, cluster, []string{name})
+	if err != nil {
+		return types.Service{}, err
+	}
+	svc, ok := found[name]
+	if !ok {
+		return types.Service{}, &NotFoundError{What: "ECS service " + name, Reason: "MISSING"}
+	}
+	if status := aws.ToString(svc.Status); status != "ACTIVE" {
+		return types.Service{}, &NotFoundError{What: "ECS service " + name, Reason: status}
+	}
+	if !owns(svc, deploymentID) {
+		return types.Service{}, fmt.Errorf("ECS service %s does not carry the tag %s = %q; it is not this deployment's and is left alone", name, OwnerTag, deploymentID)
+	}
+	return svc, nil
+}
