@@ -172,13 +172,13 @@ func TestPreviewOperation(t *testing.T) {
 			action: ActionCreate, current: "?/?/4", previous: "?", phases: "1/? 2/? 4/0",
 		},
 		{
-			name: "a create that finds nothing of the deployment at apply starts from zero",
-			in: PreviewInput{Config: baseConfig("web:1", intp(4)), View: &View{NextRevision: 1, ServiceARNPrefix: svcPrefix}},
+			name:   "a create that finds nothing of the deployment at apply starts from zero",
+			in:     PreviewInput{Config: baseConfig("web:1", intp(4)), View: &View{NextRevision: 1, ServiceARNPrefix: svcPrefix}},
 			action: ActionCreate, current: "web__1/1/4", previous: "null", phases: "1/0 2/0 4/0",
 		},
 		{
-			name: "a create that finds a revision of an interrupted earlier apply holding tasks shifts from it",
-			in: PreviewInput{Config: baseConfig("web:1", intp(4)), View: &View{Production: ref(1, 4, "web:1"), HighestRevision: 1, NextRevision: 2, ServiceARNPrefix: svcPrefix}},
+			name:   "a create that finds a revision of an interrupted earlier apply holding tasks shifts from it",
+			in:     PreviewInput{Config: baseConfig("web:1", intp(4)), View: &View{Production: ref(1, 4, "web:1"), HighestRevision: 1, NextRevision: 2, ServiceARNPrefix: svcPrefix}},
 			action: ActionCreate, current: "web__2/2/4", previous: "web__1/?", phases: "1/? 2/? 4/0",
 		},
 	}

@@ -147,7 +147,9 @@ resource "ecs_phased_deployment" "web" {
 // and the old service's counts follow the count auto scaling chose.
 func TestAccPhasedDeployment_autoScalingMoveBetweenPlanAndApply(t *testing.T) {
 	e := newAccEnv(t)
-	config := func(td string) string { return e.config(deploymentConfig(td, 4, autoScalingBlockHCL+"  phase { percent = 50 }\n  phase { percent = 100 }\n")) }
+	config := func(td string) string {
+		return e.config(deploymentConfig(td, 4, autoScalingBlockHCL+"  phase { percent = 50 }\n  phase { percent = 100 }\n"))
+	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             e.checkDestroyed,
