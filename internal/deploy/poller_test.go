@@ -77,3 +77,47 @@ func TestPoller_wrongPredictions(t *testing.T) {
 		e.checkCapacity(m, 4, "web__1", "web__2")
 	})
 }
+
+// TestPoller_defaults covers an engine given no poll configuration.
+func TestPoller_defaults(t *testing.T) {
+	t.Parallel()
+	t.Run("the first poll comes after 100 ms, and polls are never more than 5 s apart", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t)
+		e.eng.Poll, e.eng.Log = deploy.PollConfig{}, nil
+		st := e.mustDeploy(baseConfig(tdHealthy1, 4), deploy.State{})
+		m := e.mark()
+		cfg := baseConfig(e.registerTD("slow-start=2m"), 4)
+		cfg.Phases = []deploy.Phase{{Percent: 100}}
+		cfg.SteadyStateTimeout = 5 * time.Minute
+		if _, err := e.eng.Deploy(context.Background(), cfg, st); err != nil {
+			t.Fatal(err)
+		}
+		var polls []time.Time
+		up := e.callAt(m, "ecs:UpdateService", "web__2")
+		for _, c := range e.callsSince(m) {
+			if c.Action() == "ecs:DescribeServices" && c.Time.After(up) {
+				polls = append(polls, c.Time)
+			}
+		}
+		// Production's tasks started in 40 ms, but no poll comes before the 100 ms minimum.
+		if first := polls[0].Sub(up); first != 100*time.Millisecond {
+			t.Errorf("the first poll came %s after the scale-up, want 100ms", first)
+		}
+		capped := 0
+		for i := 1; i < len(polls); i++ {
+			gap := polls[i].Sub(polls[i-1])
+			if gap > 5*time.Second {
+				t.Errorf("polls %d and %d are %s apart, more than 5s", i-1, i, gap)
+			}
+			if gap == 5*time.Second {
+				capped++
+			}
+		}
+		// A two-minute wait polls every 100 ms for its first 800 ms, then at an eighth of the
+		// time waited until that reaches 5 s at 40 s (about 33 polls), then every 5 s (16).
+		if n := len(polls); capped < 15 || n < 50 || n > 65 {
+			t.Errorf("%d polls, %d of them 5 s after the one before, for a two-minute wait and one stop; want 50 to 65, at least 15", n, capped)
+		}
+	})
+}
