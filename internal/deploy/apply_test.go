@@ -107,7 +107,9 @@ func TestApply(t *testing.T) {
 		cfg.Phases = []deploy.Phase{{Percent: 50}, {Percent: 25}, {Percent: 100}}
 		in, planned := e.plan(cfg, prior, st)
 		const warning = "phase 2 asks for 1 tasks, fewer than an earlier phase's 2; phases only grow the new revision, so it keeps 2 tasks"
-		if !slices.ContainsFunc(planned.Notes, func(n deploy.Note) bool { return n.Field == "phase" && n.Index == 1 && strings.HasPrefix(n.Detail, warning) }) {
+		if !slices.ContainsFunc(planned.Notes, func(n deploy.Note) bool {
+			return n.Field == "phase" && n.Index == 1 && strings.HasPrefix(n.Detail, warning)
+		}) {
 			t.Errorf("plan notes %+v, want the ignored phase 2", planned.Notes)
 		}
 		m := e.mark()
