@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"strings"
 )
 
 // Apply carries out what a plan previewed (DESIGN.md §11). It finds what is live, decides the
@@ -106,7 +105,7 @@ func viewAfter(res *Result, inv *inventory, cfg Config) *View {
 	if res.Current != nil {
 		cur := *res.Current
 		v.Production = &cur
-		v.ServiceARNPrefix = res.Current.ARN[:strings.LastIndex(res.Current.ARN, "/")+1]
+		v.ServiceARNPrefix = ARNPrefix(res.Current.ARN)
 	}
 	if res.Previous != nil {
 		prev := *res.Previous

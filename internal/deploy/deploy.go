@@ -15,8 +15,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 )
 
-// DefaultSteadyStateTimeout bounds each wait when the configuration sets none.
-const DefaultSteadyStateTimeout = 10 * time.Minute
+// Defaults of the configuration.
+const (
+	// DefaultSteadyStateTimeout bounds each wait when the configuration sets none.
+	DefaultSteadyStateTimeout = 10 * time.Minute
+	// DefaultRetainOldServices is how many zero-count old revisions are kept for rollback.
+	DefaultRetainOldServices = 3
+)
 
 // rollbackSlack is the time a rollback step may take beyond its wait, for its API calls.
 const rollbackSlack = time.Minute
@@ -188,7 +193,7 @@ func (r *run) deploy(ctx context.Context, inv *inventory, pv *Preview) (*Result,
 	if restore == nil {
 		restore = settingsFromConfig(r.res.AutoScaling)
 	}
-	ro := &rollout{run: r, newSvc: newSvc, rev: d.rev, p: d.p, target: d.desired, phases: d.phases, restore: restore, started: r.started}
+	ro := &phaseRun{run: r, newSvc: newSvc, rev: d.rev, p: d.p, target: d.desired, phases: d.phases, restore: restore, started: r.started}
 	if prod != nil {
 		ro.oldSvc, ro.prod = prod.Name, prod
 	}

@@ -213,8 +213,8 @@ func (inv *inventory) view(cfg Config, st State) *View {
 		}
 	}
 	for _, s := range inv.owned {
-		if i := strings.LastIndex(s.ARN, "/"); i >= 0 {
-			v.ServiceARNPrefix = s.ARN[:i+1]
+		if strings.Contains(s.ARN, "/") {
+			v.ServiceARNPrefix = ARNPrefix(s.ARN)
 			break
 		}
 	}

@@ -88,6 +88,11 @@ func LastSegment(s string) string {
 	return s[strings.LastIndex(s, "/")+1:]
 }
 
+// ARNPrefix returns an ARN up to and including its last "/": what a sibling's ARN starts with.
+func ARNPrefix(arn string) string {
+	return arn[:strings.LastIndex(arn, "/")+1]
+}
+
 // describeBatch is the most services one DescribeServices call takes.
 const describeBatch = 10
 

@@ -55,7 +55,7 @@ func phaseTarget(p Phase, desired int) int {
 	return min(p.Count, desired)
 }
 
-// PlanPhases computes the counts each phase brings the services to (SPEC §2.1). desired is the
+// PlanPhases computes the counts each phase brings the services to (DESIGN.md §4). desired is the
 // new revision's target, prev the old service's pre-setup count P. The new count only grows: a
 // phase asking for fewer tasks than an earlier one keeps the earlier count and yields a warning.
 // The old service shrinks in inverse proportion, ceil(P × (desired − n) / desired), and is 0

@@ -10,8 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 )
 
-// rollout is the phases of one deployment, from the created revision to finish or rollback.
-type rollout struct {
+// phaseRun is the phases of one deployment, from the created revision to finish or rollback.
+type phaseRun struct {
 	*run
 	newSvc  string
 	oldSvc  string // "" on a first deployment
@@ -34,7 +34,7 @@ type stageError struct {
 func (e *stageError) Error() string { return e.stage + ": " + e.err.Error() }
 func (e *stageError) Unwrap() error { return e.err }
 
-func (r *rollout) execute(ctx context.Context) (*Result, error) {
+func (r *phaseRun) execute(ctx context.Context) (*Result, error) {
 	threshold := Threshold(r.cfg.FailedTaskThreshold, r.target)
 	for i, pc := range r.phases {
 		phase := i + 1
@@ -76,7 +76,7 @@ func (r *rollout) execute(ctx context.Context) (*Result, error) {
 }
 
 // runPhase scales the new revision up, waits, scales the old one down, waits, and bakes.
-func (r *rollout) runPhase(ctx context.Context, phase int, pc PhaseCounts, threshold int) error {
+func (r *phaseRun) runPhase(ctx context.Context, phase int, pc PhaseCounts, threshold int) error {
 	r.step(ctx, fmt.Sprintf("phase %d of %d: %s to %d tasks%s", phase, len(r.phases), r.newSvc, pc.New, r.oldPart(", then ", " to ", pc.Old)),
 		map[string]any{"phase": phase, "new_service": r.newSvc, "new_count": pc.New, "old_service": r.oldSvc, "old_count": pc.Old})
 	w := newWatch(r.seen[r.newSvc], pc.New, threshold)
@@ -110,7 +110,7 @@ func (r *rollout) runPhase(ctx context.Context, phase int, pc PhaseCounts, thres
 }
 
 // oldPart describes the old service's side of a phase, or nothing on a first deployment.
-func (r *rollout) oldPart(sep, verb string, n int) string {
+func (r *phaseRun) oldPart(sep, verb string, n int) string {
 	if r.oldSvc == "" {
 		return ""
 	}
@@ -126,7 +126,7 @@ func apiFailure(ctx context.Context, err error) error {
 }
 
 // fail rolls back after a failed phase and builds the report.
-func (r *rollout) fail(ctx context.Context, err error) (*Result, error) {
+func (r *phaseRun) fail(ctx context.Context, err error) (*Result, error) {
 	var se *stageError
 	if !errors.As(err, &se) {
 		se = &stageError{stage: "rolling out", err: err}
@@ -187,7 +187,7 @@ func (r *rollout) fail(ctx context.Context, err error) (*Result, error) {
 
 // rollbackStep brings the old service up to oldTarget (and waits), then the new one down to
 // newTarget (and waits until no more than that run). Upscale first, so capacity never dips.
-func (r *rollout) rollbackStep(ctx context.Context, re *RolloutError, label string, oldTarget, newTarget int) error {
+func (r *phaseRun) rollbackStep(ctx context.Context, re *RolloutError, label string, oldTarget, newTarget int) error {
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.SteadyStateTimeout+rollbackSlack)
 	defer cancel()
 	r.step(ctx, fmt.Sprintf("%s: %s back to %d tasks, %s down to %d", label, r.oldSvc, oldTarget, r.newSvc, newTarget),
@@ -210,7 +210,7 @@ func (r *rollout) rollbackStep(ctx context.Context, re *RolloutError, label stri
 
 // discardNew scales a failed first deployment to 0 and deletes it: there is nothing to roll
 // back to.
-func (r *rollout) discardNew(ctx context.Context, re *RolloutError) error {
+func (r *phaseRun) discardNew(ctx context.Context, re *RolloutError) error {
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.SteadyStateTimeout+rollbackSlack)
 	defer cancel()
 	r.step(ctx, fmt.Sprintf("first deployment failed: scaling %s to 0 and deleting it", r.newSvc), map[string]any{"service": r.newSvc})
@@ -231,7 +231,7 @@ func (r *rollout) discardNew(ctx context.Context, re *RolloutError) error {
 }
 
 // liveCounts describes both services for a report of what is live after a failed rollback.
-func (r *rollout) liveCounts(ctx context.Context) []LiveCount {
+func (r *phaseRun) liveCounts(ctx context.Context) []LiveCount {
 	ctx, cancel := context.WithTimeout(ctx, rollbackSlack)
 	defer cancel()
 	names := []string{r.newSvc}

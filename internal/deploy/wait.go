@@ -108,7 +108,7 @@ func newWatch(svc types.Service, count, threshold int) *watch {
 // FailureKind says why a phase failed.
 type FailureKind string
 
-// The ways a phase fails (SPEC §2.4).
+// The ways a phase fails (DESIGN.md §7).
 const (
 	FailureTasks     FailureKind = "failed tasks"
 	FailureTimeout   FailureKind = "steady-state timeout"

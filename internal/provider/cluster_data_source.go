@@ -2,18 +2,16 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
-	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/phased-ecs/terraform-provider-ecs/internal/deploy"
 )
 
 var (
@@ -108,10 +106,10 @@ func (d *clusterDataSource) Read(ctx context.Context, req datasource.ReadRequest
 	}
 
 	name := data.Name.ValueString()
-	cluster, err := findCluster(ctx, d.clients.ECS, name)
-	var notFound *notFoundError
+	tflog.Debug(ctx, "calling ECS DescribeClusters", map[string]any{"cluster": name})
+	cluster, err := deploy.FindCluster(ctx, d.clients.ECS, name)
 	switch {
-	case errors.As(err, &notFound):
+	case deploy.IsNotFound(err):
 		addError(&resp.Diagnostics, "Cluster Not Found",
 			fmt.Sprintf("ECS has no cluster %q in region %s. Check the name and the provider's region.", name, d.clients.Region), err)
 		return
@@ -128,41 +126,4 @@ func (d *clusterDataSource) Read(ctx context.Context, req datasource.ReadRequest
 	data.PendingTasksCount = types.Int64Value(int64(cluster.PendingTasksCount))
 
 	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
-}
-
-// notFoundError says that ECS does not know an object; callers check it with errors.As.
-type notFoundError struct {
-	// What is the kind and name of the missing object, e.g. `cluster "prod"`.
-	What string
-	// Reason is the failure reason ECS gave, e.g. MISSING.
-	Reason string
-}
-
-func (e *notFoundError) Error() string {
-	if e.Reason == "" {
-		return e.What + " not found"
-	}
-	return fmt.Sprintf("%s not found (%s)", e.What, e.Reason)
-}
-
-// findCluster describes one cluster by name or ARN. DescribeClusters reports an unknown cluster as
-// a failure with reason MISSING rather than as an error; findCluster turns that into a
-// *notFoundError.
-func findCluster(ctx context.Context, client *ecs.Client, name string) (*ecstypes.Cluster, error) {
-	tflog.Debug(ctx, "calling ECS DescribeClusters", map[string]any{"cluster": name})
-	out, err := client.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: []string{name}})
-	if err != nil {
-		return nil, fmt.Errorf("describing ECS cluster %s: %w", name, err)
-	}
-	if len(out.Failures) > 0 {
-		f := out.Failures[0]
-		if reason := aws.ToString(f.Reason); reason != "MISSING" {
-			return nil, fmt.Errorf("describing ECS cluster %s: failure %s: %s", name, reason, aws.ToString(f.Detail))
-		}
-		return nil, &notFoundError{What: fmt.Sprintf("cluster %q", name), Reason: "MISSING"}
-	}
-	if len(out.Clusters) == 0 {
-		return nil, &notFoundError{What: fmt.Sprintf("cluster %q", name)}
-	}
-	return &out.Clusters[0], nil
 }

@@ -2,25 +2,25 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 
 	"github.com/phased-ecs/terraform-provider-ecs/internal/deploy"
 )
 
-// clusterName returns the cluster name of a name or ARN.
-func clusterName(ref string) string {
-	return ref[strings.LastIndex(ref, "/")+1:]
-}
+// defaultSteadyStateTimeout is the engine's default as the schema writes it: "10m".
+var defaultSteadyStateTimeout = strings.TrimSuffix(deploy.DefaultSteadyStateTimeout.String(), "0s")
 
 // defaultDeploymentID is "<cluster name>/<name>".
 func defaultDeploymentID(cluster, name string) string {
-	return clusterName(cluster) + "/" + name
+	return deploy.LastSegment(cluster) + "/" + name
 }
 
 func intPtr(v types.Int64) *int {
@@ -95,14 +95,26 @@ func template(ctx context.Context, o types.Object, diags *diag.Diagnostics) depl
 // phases converts the phase blocks.
 func phases(ctx context.Context, l types.List, diags *diag.Diagnostics) []deploy.Phase {
 	var out []deploy.Phase
-	for _, p := range listOf[phaseModel](ctx, l, diags) {
+	for i, p := range listOf[phaseModel](ctx, l, diags) {
 		ph := deploy.Phase{Percent: int(p.Percent.ValueInt64()), Count: int(p.Count.ValueInt64())}
-		if s := p.BakeTime.ValueString(); s != "" {
-			ph.BakeTime, _ = time.ParseDuration(s) // validated by the schema
-		}
+		ph.BakeTime = parseDuration(path.Root("phase").AtListIndex(i).AtName("bake_time"), p.BakeTime, 0, diags)
 		out = append(out, ph)
 	}
 	return out
+}
+
+// parseDuration reads a duration argument; null or unknown gives def. The schema validates the
+// form, so an error here is reported, not expected.
+func parseDuration(p path.Path, v types.String, def time.Duration, diags *diag.Diagnostics) time.Duration {
+	if v.IsNull() || v.IsUnknown() || v.ValueString() == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v.ValueString())
+	if err != nil {
+		diags.AddAttributeError(p, "Invalid Duration", fmt.Sprintf("%s: %q is not a duration such as \"90s\" or \"10m\": %v.", p, v.ValueString(), err))
+		return def
+	}
+	return d
 }
 
 // autoScaling converts the auto_scaling block; nil when it is absent.
@@ -138,9 +150,7 @@ func engineConfig(ctx context.Context, m *phasedDeploymentModel, diags *diag.Dia
 	if rb := objectOf[rollbackModel](ctx, m.Rollback, diags); rb != nil {
 		cfg.RollbackAllAtOnce = rb.AllPhasesAtOnce.ValueBool()
 	}
-	if d, err := time.ParseDuration(m.SteadyStateTimeout.ValueString()); err == nil {
-		cfg.SteadyStateTimeout = d
-	}
+	cfg.SteadyStateTimeout = parseDuration(path.Root("steady_state_timeout"), m.SteadyStateTimeout, deploy.DefaultSteadyStateTimeout, diags)
 	if n := intPtr(m.FailedTaskThreshold); n != nil {
 		cfg.FailedTaskThreshold = *n
 	}

@@ -5,12 +5,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
-	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 
 	"github.com/phased-ecs/terraform-provider-ecs/internal/deploy"
 )
@@ -63,8 +59,9 @@ func importIDError(id, problem string) error {
 	return fmt.Errorf("import ID %q %s; expected %s, for example prod/web", id, problem, importIDForm)
 }
 
-// ImportState discovers a deployment's services (SPEC §2.7): the production service is the
-// highest revision with a non-zero count.
+// ImportState discovers a deployment's services (DESIGN.md §10.4): the production service is the
+// highest revision with a non-zero count. Each attribute is set on its own; the blocks that only
+// steer rollouts (service, phase, rollback, timeouts) stay null, which an import cannot know.
 func (r *phasedDeploymentResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	cluster, name, deploymentID, err := parseImportID(req.ID)
 	if err != nil {
@@ -77,78 +74,70 @@ func (r *phasedDeploymentResource) ImportState(ctx context.Context, req resource
 			fmt.Sprintf("No deployment %s with deployment ID %q was found in cluster %s.", name, deploymentID, cluster), err)
 		return
 	}
-	cur := imp.Current
-	m := phasedDeploymentModel{
-		ID: types.StringValue(defaultDeploymentID(cluster, name)), Cluster: types.StringValue(cluster),
-		Name: types.StringValue(name), TaskDefinition: types.StringValue(deploy.FamilyRevision(cur.TaskDefinition)),
-		DesiredCount: types.Int64Value(int64(cur.DesiredCount)), DeploymentID: types.StringValue(deploymentID),
-		Service:           types.ObjectNull(objectAttrTypes(serviceBlock())),
-		Phases:            types.ListNull(types.ObjectType{AttrTypes: objectAttrTypes(phaseBlock())}),
-		Rollback:          types.ObjectNull(objectAttrTypes(rollbackBlock())),
-		AutoScaling:       autoScalingObject(imp.AutoScaling),
-		RetainOldServices: types.Int64Value(3), SteadyStateTimeout: types.StringValue("10m"),
-		FailedTaskThreshold: types.Int64Null(),
-		Timeouts:            timeouts.Value{Object: types.ObjectNull(map[string]attr.Type{"create": types.StringType, "update": types.StringType, "delete": types.StringType})},
-		PlannedAction:       types.StringValue(string(deploy.ActionNone)), PlannedPhases: phasesList(nil),
-		LastRollout: types.ObjectNull(lastRolloutAttrTypes),
-	}
+	var m phasedDeploymentModel
 	setResult(&m, &deploy.Result{State: imp.State})
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
-}
-
-// objectAttrTypes returns the attribute types of a block's object.
-func objectAttrTypes(b interface {
-	Type() attr.Type
-}) map[string]attr.Type {
-	t := b.Type()
-	if lt, ok := t.(basetypes.ListType); ok {
-		t = lt.ElemType
+	for _, a := range []struct {
+		name  string
+		value any
+	}{
+		{"id", defaultDeploymentID(cluster, name)}, {"cluster", cluster}, {"name", name},
+		{"deployment_id", deploymentID},
+		{"task_definition", deploy.FamilyRevision(imp.Current.TaskDefinition)},
+		{"desired_count", int64(imp.Current.DesiredCount)},
+		{"auto_scaling", importedScaling(imp.AutoScaling)},
+		{"retain_old_services", int64(deploy.DefaultRetainOldServices)},
+		{"steady_state_timeout", defaultSteadyStateTimeout},
+		{"planned_action", string(deploy.ActionNone)}, {"planned_phases", phasesList(nil)},
+		{"revision", m.Revision}, {"service_name", m.ServiceName}, {"service_arn", m.ServiceARN},
+		{"current", m.Current}, {"previous", m.Previous}, {"highest_revision", m.HighestRevision},
+	} {
+		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(a.name), a.value)...)
 	}
-	ot, _ := t.(basetypes.ObjectType)
-	return ot.AttrTypes
 }
 
-// autoScalingObject builds the auto_scaling block's value from engine settings.
-func autoScalingObject(a *deploy.AutoScaling) types.Object {
-	attrTypes := objectAttrTypes(autoScalingBlock())
+// scalingState is the auto_scaling block as import sets it; nil pointers are null.
+type scalingState struct {
+	MinCapacity    int64         `tfsdk:"min_capacity"`
+	MaxCapacity    int64         `tfsdk:"max_capacity"`
+	TargetTracking []policyState `tfsdk:"target_tracking"`
+}
+
+type policyState struct {
+	Name                 string  `tfsdk:"name"`
+	PredefinedMetricType string  `tfsdk:"predefined_metric_type"`
+	ResourceLabel        *string `tfsdk:"resource_label"`
+	TargetValue          float64 `tfsdk:"target_value"`
+	ScaleInCooldown      *int64  `tfsdk:"scale_in_cooldown"`
+	ScaleOutCooldown     *int64  `tfsdk:"scale_out_cooldown"`
+	DisableScaleIn       *bool   `tfsdk:"disable_scale_in"`
+}
+
+// importedScaling is the auto_scaling block of the settings production carries; nil (null)
+// without auto scaling. Optional values that are unset or false stay null, as a configuration
+// that omits them has them.
+func importedScaling(a *deploy.AutoScaling) *scalingState {
 	if a == nil {
-		return types.ObjectNull(attrTypes)
+		return nil
 	}
-	block, _ := autoScalingBlock().(schema.SingleNestedBlock)
-	ttTypes := objectAttrTypes(block.Blocks["target_tracking"])
-	var tts []attr.Value
+	s := &scalingState{MinCapacity: int64(a.Min), MaxCapacity: int64(a.Max)}
 	for _, t := range a.TargetTracking {
-		label := types.StringNull()
+		p := policyState{Name: t.Name, PredefinedMetricType: t.PredefinedMetricType, TargetValue: t.TargetValue,
+			ScaleInCooldown: int64Ptr(t.ScaleInCooldown), ScaleOutCooldown: int64Ptr(t.ScaleOutCooldown)}
 		if t.ResourceLabel != "" {
-			label = types.StringValue(t.ResourceLabel)
+			p.ResourceLabel = &t.ResourceLabel
 		}
-		tts = append(tts, types.ObjectValueMust(ttTypes, map[string]attr.Value{
-			"name": types.StringValue(t.Name), "predefined_metric_type": types.StringValue(t.PredefinedMetricType),
-			"resource_label": label, "target_value": types.Float64Value(t.TargetValue),
-			"scale_in_cooldown": int64OrNull(t.ScaleInCooldown), "scale_out_cooldown": int64OrNull(t.ScaleOutCooldown),
-			"disable_scale_in": boolOrNull(t.DisableScaleIn),
-		}))
+		if t.DisableScaleIn {
+			p.DisableScaleIn = &t.DisableScaleIn
+		}
+		s.TargetTracking = append(s.TargetTracking, p)
 	}
-	list := types.ListValueMust(types.ObjectType{AttrTypes: ttTypes}, tts)
-	if len(tts) == 0 {
-		list = types.ListNull(types.ObjectType{AttrTypes: ttTypes})
-	}
-	return types.ObjectValueMust(attrTypes, map[string]attr.Value{
-		"min_capacity": types.Int64Value(int64(a.Min)), "max_capacity": types.Int64Value(int64(a.Max)),
-		"target_tracking": list,
-	})
+	return s
 }
 
-func int64OrNull(p *int) types.Int64 {
+func int64Ptr(p *int) *int64 {
 	if p == nil {
-		return types.Int64Null()
+		return nil
 	}
-	return types.Int64Value(int64(*p))
-}
-
-func boolOrNull(b bool) types.Bool {
-	if !b {
-		return types.BoolNull()
-	}
-	return types.BoolValue(true)
+	v := int64(*p)
+	return &v
 }

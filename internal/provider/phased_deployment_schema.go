@@ -20,6 +20,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/phased-ecs/terraform-provider-ecs/internal/deploy"
 )
 
 // maxBaseNameLength leaves room in ECS's 255-character service names for "__N".
@@ -42,7 +44,7 @@ func serviceRefAttributes(what string) map[string]schema.Attribute {
 	}
 }
 
-// Schema describes ecs_phased_deployment (SPEC §2).
+// Schema describes ecs_phased_deployment (DESIGN.md §3).
 func (r *phasedDeploymentResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Runs a phased (canary) deployment of an Amazon ECS service inside `terraform apply`. " +
@@ -88,13 +90,13 @@ func (r *phasedDeploymentResource) Schema(ctx context.Context, _ resource.Schema
 				Validators: []validator.Int64{int64validator.AtLeast(0)},
 			},
 			"retain_old_services": schema.Int64Attribute{
-				Optional: true, Computed: true, Default: int64default.StaticInt64(3),
+				Optional: true, Computed: true, Default: int64default.StaticInt64(deploy.DefaultRetainOldServices),
 				MarkdownDescription: "How many zero-count old revisions to keep for rollback. Older ones are deleted, oldest first; " +
 					"the service recorded as `previous` is always kept. Defaults to `3`.",
 				Validators: []validator.Int64{int64validator.AtLeast(0)},
 			},
 			"steady_state_timeout": schema.StringAttribute{
-				Optional: true, Computed: true, Default: stringdefault.StaticString("10m"),
+				Optional: true, Computed: true, Default: stringdefault.StaticString(defaultSteadyStateTimeout),
 				MarkdownDescription: "How long each phase, and each rollback step, may take to reach its task counts, as a duration " +
 					"(`\"90s\"`, `\"10m\"`). Defaults to `\"10m\"`.",
 				Validators: []validator.String{duration()},

@@ -72,7 +72,7 @@ func (p *ecsProvider) Metadata(_ context.Context, _ provider.MetadataRequest, re
 	resp.Version = p.version
 }
 
-// Schema describes the provider block (SPEC §1).
+// Schema describes the provider block (DESIGN.md §2).
 func (p *ecsProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "The `ecs` provider runs phased (canary) deployments of Amazon ECS services " +
@@ -175,7 +175,7 @@ func (p *ecsProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 						Validators:          []validator.String{httpURL()},
 					},
 					"cloudwatch": schema.StringAttribute{
-						MarkdownDescription: "Base URL of the Amazon CloudWatch API, e.g. `http://127.0.0.1:4599`.",
+						MarkdownDescription: "Base URL of the Amazon CloudWatch API, e.g. `http://127.0.0.1:4599`. Accepted and validated, but not used yet: no CloudWatch call is made until rollouts can be gated on CloudWatch alarms and metrics.",
 						Optional:            true,
 						Validators:          []validator.String{httpURL()},
 					},
