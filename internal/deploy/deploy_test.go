@@ -201,7 +201,8 @@ func TestRollbackAfterAFailedPhase(t *testing.T) {
 	}
 }
 
-// TestFailureDetection covers the other ways a phase fails (SPEC §2.4).
+// TestFailureDetection covers the other ways a phase fails (DESIGN.md §7): tasks that crash
+// during the bake, a steady-state timeout, and a failed first deployment.
 func TestFailureDetection(t *testing.T) {
 	t.Parallel()
 	t.Run("tasks that crash during the bake time fail the phase and it is rolled back", func(t *testing.T) {
@@ -433,8 +434,9 @@ func rolloutError(t *testing.T, err error) *deploy.RolloutError {
 	return re
 }
 
-// checkRolledBackState asserts SPEC §2.5's state after a rolled-back update: current and
-// previous unchanged, the failed revision counted in highest_revision, last_rollout rolled back.
+// checkRolledBackState asserts the state a rolled-back update saves (DESIGN.md §8.7): current
+// and previous unchanged, the failed revision counted in highest_revision, last_rollout rolled
+// back.
 func checkRolledBackState(t *testing.T, res *deploy.Result, prior deploy.State) {
 	t.Helper()
 	if res == nil {

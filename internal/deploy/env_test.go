@@ -547,12 +547,12 @@ func (e *env) settledPairs(m mark, newSvc, oldSvc string) [][2]int {
 	return out
 }
 
-// checkCapacity asserts SPEC §2.2.4's invariant on ecslocal's timeline after m: once one of the
-// new services has been scaled up, the old service's running tasks plus the new services' never
-// drop below floor. A new task that stops on its own (its service's running count drops while
-// not above its desired count) is still counted, up to the desired count: the invariant allows
-// dips caused by the new revision's own failures, not dips caused by the engine shrinking the
-// old service too early or a new one before the old service is back up.
+// checkCapacity asserts the capacity invariant (DESIGN.md §13.1) on ecslocal's timeline after m:
+// once one of the new services has been scaled up, the old service's running tasks plus the new
+// services' never drop below floor. A new task that stops on its own (its service's running
+// count drops while not above its desired count) is still counted, up to the desired count: the
+// invariant allows dips caused by the new revision's own failures, not dips caused by the engine
+// shrinking the old service too early or a new one before the old service is back up.
 func (e *env) checkCapacity(m mark, floor int, oldSvc string, newSvcs ...string) {
 	e.t.Helper()
 	type counts struct{ desired, running, lost int }

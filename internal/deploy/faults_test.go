@@ -62,8 +62,10 @@ type foreignService struct {
 	desired int
 }
 
-// foreignServices sit in the cluster during every run (issue 7, suite 7): an untagged service
-// named like a revision, one tagged with another deployment's ID, and an unrelated service.
+// foreignServices sit in the cluster during every run, so that every run also checks that a
+// service that is not ours is never touched, whatever fails (DESIGN.md §1.1): an untagged
+// service named like a revision, one tagged with another deployment's ID, and an unrelated
+// service.
 var foreignServices = []foreignService{
 	{name: "web__5", desired: 1},
 	{name: "web__6", owner: "other", desired: 1},
@@ -373,8 +375,8 @@ func (c *checker) check(ok bool, format string, args ...any) {
 }
 
 // checkCommon checks what holds in every run, whatever its fault: production capacity never
-// dipped (SPEC §2.2.4, on ecslocal's timeline), and no call wrote to a foreign service, whose
-// counts never changed (issue 7, suite 7).
+// dipped (DESIGN.md §13.1, on ecslocal's timeline), and no call wrote to a foreign service, whose
+// counts never changed (§1.1).
 func (r *faultRun) checkCommon(c *checker) {
 	c.t.Helper()
 	r.e.checkCapacity(r.m, 8, faultProd, faultNew)
@@ -572,8 +574,8 @@ type transientFault struct {
 	status        int
 }
 
-// TestTransientFaultMatrix is issue 7's suite 1 (with suite 7): at each call of the rollout
-// in turn, ecslocal fails the call once with a retryable error, a ThrottlingException in one
+// TestTransientFaultMatrix checks that an error the SDK retries costs a rollout nothing, at
+// whichever call it comes: at each call of the rollout in turn, ecslocal fails the call once with a retryable error, a ThrottlingException in one
 // pass and an HTTP 503 in the other. The SDK retries it; the rollout must succeed without a
 // rollback and leave exactly what the fault-free run left.
 func TestTransientFaultMatrix(t *testing.T) {
@@ -648,8 +650,8 @@ func (p faultPoint) wantOutcome() string {
 	return persistentOutcome[p.action]
 }
 
-// TestPersistentFaultMatrix is issue 7's suite 2 (with suite 7): at each call of the rollout in
-// turn, ecslocal fails that call and every later call of its operation with an error the SDK
+// TestPersistentFaultMatrix checks how a rollout ends when one of its calls keeps failing
+// (DESIGN.md §13.2): at each call of the rollout in turn, ecslocal fails that call and every later call of its operation with an error the SDK
 // does not retry, a ClientException in one pass and an AccessDeniedException in the other,
 // until the rollback begins. Each run must end in one of these ways, and which one is fixed by
 // the call that failed:
@@ -744,7 +746,7 @@ func (r *faultRun) checkWarnedSuccess(c *checker, ref *matrixRef, failed []ecslo
 	}
 }
 
-// checkRolledBack checks a complete rollback (SPEC §2.5): web__4 back at P = 8 with its auto
+// checkRolledBack checks a complete rollback (DESIGN.md §8): web__4 back at P = 8 with its auto
 // scaling, web__7 at 0 without any, state as before but for the new highest revision and
 // last_rollout, and an error that names the failed call.
 func (r *faultRun) checkRolledBack(c *checker, p faultPoint, code string) {
@@ -833,7 +835,8 @@ func (r *faultRun) checkSetupFailed(c *checker, p faultPoint, code string) {
 	c.check(reflect.DeepEqual(r.e.scaling(faultProd), historyScaling), "auto scaling of web__4 %+v, want %+v back", r.e.scaling(faultProd), historyScaling)
 }
 
-// TestLiveChecksTouchNoService covers SPEC §2.8's live checks (issue 7, suite 6) over a
+// TestLiveChecksTouchNoService covers the checks apply makes before any write (DESIGN.md §12.2)
+// over a
 // deployment with production running, auto scaling on and foreign services around: input that
 // cannot be deployed is reported by preflight, whose only calls are DescribeClusters and
 // DescribeTaskDefinition, so no service is even described, let alone written.

@@ -8,7 +8,7 @@ import (
 	"github.com/phased-ecs/terraform-provider-ecs/internal/deploy"
 )
 
-// Fuzz targets for the phase arithmetic and the revision names (issue 7, suite 10). Plain
+// Fuzz targets for the phase arithmetic (DESIGN.md §4) and the revision names (§1). Plain
 // `go test` runs their seeds; scripts/fuzz.sh runs each with -fuzz for a bounded time.
 
 // phaseInput decodes fuzz bytes into a small PlanPhases call: the desired count and the old
@@ -45,7 +45,7 @@ func phaseInput(data []byte) (desired, prev int, phases []deploy.Phase) {
 	return desired, prev, phases
 }
 
-// target is what a phase asks for, by SPEC §2.1: ceil(desired × p / 100) or min(c, desired).
+// target is what a phase asks for (DESIGN.md §4): ceil(desired × p / 100) or min(c, desired).
 func target(p deploy.Phase, desired int) int {
 	if p.Percent > 0 {
 		return (desired*p.Percent + 99) / 100

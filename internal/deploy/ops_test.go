@@ -13,7 +13,8 @@ import (
 	"github.com/phased-ecs/terraform-provider-ecs/internal/deploy"
 )
 
-// TestRollBackToPrevious covers the post-production rollback of SPEC §2.6.
+// TestRollBackToPrevious covers the post-production rollback (DESIGN.md §9): the previous
+// service back at its recorded count, the current one at 0, and the two swapped in state.
 func TestRollBackToPrevious(t *testing.T) {
 	t.Parallel()
 	t.Run("rolling back and forward again swaps the two services at their recorded counts without creating a service", func(t *testing.T) {
@@ -76,7 +77,8 @@ func TestRollBackToPrevious(t *testing.T) {
 	})
 }
 
-// TestRetention covers SPEC §2.2.2's pruning of old zero-count services.
+// TestRetention covers the pruning of old zero-count services beyond retain_old_services
+// (DESIGN.md §5.2.5): oldest first, never production, never the recorded previous service.
 func TestRetention(t *testing.T) {
 	t.Parallel()
 	t.Run("six deployments with three retained keep the three newest zero-count services and delete the oldest first", func(t *testing.T) {
@@ -162,8 +164,8 @@ func withRetain(cfg deploy.Config, n int) deploy.Config {
 	return cfg
 }
 
-// TestForeignServices covers SPEC §2.2.1 and §2.2.3: a service named like a revision that is
-// not this deployment's is never written to, and its name is skipped.
+// TestForeignServices covers ownership by tag (DESIGN.md §1 and §5.3): a service named like a
+// revision that is not this deployment's is never written to, and its name is skipped.
 func TestForeignServices(t *testing.T) {
 	t.Parallel()
 	t.Run("services named like revisions but untagged or of another deployment are never written and their names are skipped", func(t *testing.T) {
@@ -223,7 +225,8 @@ func TestForeignServices(t *testing.T) {
 	})
 }
 
-// TestBadInput covers SPEC §2.8: input that cannot be deployed is reported before any write.
+// TestBadInput covers input that cannot be deployed (DESIGN.md §12.2): it is reported before any
+// write.
 func TestBadInput(t *testing.T) {
 	t.Parallel()
 	cases := []struct {

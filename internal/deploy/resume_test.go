@@ -9,7 +9,9 @@ import (
 	"github.com/phased-ecs/terraform-provider-ecs/internal/deploy"
 )
 
-// TestResume kills a rollout at each step boundary and runs it again (SPEC §2.2.2 and §2.2.6).
+// TestResume kills a rollout at each step boundary and runs it again: the next run restores the
+// recorded production service, quiesces the rest and completes the release (DESIGN.md §5.2 and
+// §13.3).
 // The kill is a process death: after the boundary no request of the killed run reaches
 // ecslocal, so nothing rolls back (its context ends too, so that it stops at once, but its
 // attempts to roll back cannot get through), while ecslocal's scheduler carries on with what it

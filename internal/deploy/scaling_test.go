@@ -15,8 +15,9 @@ func cpu60() *deploy.AutoScaling {
 	}}
 }
 
-// TestAutoScaling covers SPEC §2.2.2 and §2.5: auto scaling is taken off production during a
-// rollout, put on the new revision after success, and put back on the old one after a rollback.
+// TestAutoScaling covers auto scaling across a rollout (DESIGN.md §5.2.6, §5.5 and §8.3): it is
+// taken off production during a rollout, put on the new revision after success, and put back on
+// the old one after a rollback.
 func TestAutoScaling(t *testing.T) {
 	t.Parallel()
 	t.Run("the scalable target moves to the new revision after success and back to the old one with its settings after a rollback", func(t *testing.T) {
