@@ -20,44 +20,65 @@ func (e *Engine) Apply(ctx context.Context, in PreviewInput, planned *Preview) (
 	return e.operate(ctx, in, action, planned)
 }
 
-// operate finds what is live, previews action on it and carries out the preview.
+// operate finds what is live, decides the operation on it, and carries out what it decided.
 func (e *Engine) operate(ctx context.Context, in PreviewInput, action Action, planned *Preview) (*Result, error) {
-	st := in.State
 	if action == ActionNone {
-		return &Result{State: st, Action: ActionNone}, nil
+		return &Result{State: in.State, Action: ActionNone}, nil
 	}
-	if action != ActionCreate && action != ActionDeploy && st.Current == nil {
-		return nil, fmt.Errorf("%s: no production service is recorded", action)
-	}
-	cluster, err := e.findCluster(ctx, in.Config.Cluster)
+	r, inv, err := e.observe(ctx, &in, action, planned == nil)
 	if err != nil {
 		return nil, err
 	}
+	pv, err := decide(in, action, planned)
+	if err != nil {
+		return nil, err
+	}
+	return r.carryOut(ctx, in, inv, pv)
+}
+
+// observe checks the cluster (and the task definition a deployment runs), discovers the
+// deployment's services, and sets in.View to what it found. Nothing is written.
+func (e *Engine) observe(ctx context.Context, in *PreviewInput, action Action, direct bool) (*run, *inventory, error) {
+	st := in.State
+	if action != ActionCreate && action != ActionDeploy && st.Current == nil {
+		return nil, nil, fmt.Errorf("%s: no production service is recorded", action)
+	}
+	cluster, err := e.findCluster(ctx, in.Config.Cluster)
+	if err != nil {
+		return nil, nil, err
+	}
+	// A deployment runs the configured task definition: it is checked before anything else.
 	var tdARN string
 	if action == ActionCreate || action == ActionDeploy {
 		if tdARN, err = e.resolveTaskDefinition(ctx, in.Config, st); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	r := e.newRun(in.Config, cluster)
 	inv, err := e.discover(ctx, r.cfg, cluster, st)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, s := range inv.owned {
 		r.desired[s.Name], r.seen[s.Name] = s.Desired, s.svc
 	}
 	in.View = inv.view(r.cfg, st)
-	if action == ActionRollback && in.View.Previous == nil && planned == nil {
-		return nil, fmt.Errorf("post-production rollback to %s: %w", st.Previous.Name, ErrPreviousGone)
+	gone := action == ActionRollback && in.View.Previous == nil
+	if gone && direct {
+		return nil, nil, fmt.Errorf("post-production rollback to %s: %w", st.Previous.Name, ErrPreviousGone)
 	}
-	if action == ActionRollback && in.View.Previous == nil {
-		// The rollback becomes a deployment, which needs the task definition.
+	if gone { // the rollback becomes a deployment
 		if tdARN, err = e.resolveTaskDefinition(ctx, in.Config, st); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	in.View.TaskDefinitionARN = tdARN
+	return r, inv, nil
+}
+
+// decide previews the operation on what was found, and refuses it when it breaks a promise of
+// the plan, has bad input, or would change a production service that is not there.
+func decide(in PreviewInput, action Action, planned *Preview) (*Preview, error) {
 	pv, err := previewAction(in, action)
 	if err != nil {
 		return nil, err
@@ -70,10 +91,12 @@ func (e *Engine) operate(ctx context.Context, in PreviewInput, action Action, pl
 	if pv.err != nil {
 		return nil, pv.err
 	}
-	if err := checkProduction(pv, st, in.View); err != nil {
-		return nil, err
-	}
-	r.res.State = st
+	return pv, checkProduction(pv, in.State, in.View)
+}
+
+// carryOut runs what the preview decided, and records what it leaves live for later plans.
+func (r *run) carryOut(ctx context.Context, in PreviewInput, inv *inventory, pv *Preview) (*Result, error) {
+	r.res.State = in.State
 	r.res.HighestRevision = in.View.HighestRevision
 	for _, n := range pv.Notes {
 		if n.Field != "desired_count" {
@@ -81,11 +104,12 @@ func (e *Engine) operate(ctx context.Context, in PreviewInput, action Action, pl
 		}
 	}
 	var res *Result
+	var err error
 	switch pv.Action {
 	case ActionCreate, ActionDeploy:
 		res, err = r.deploy(ctx, inv, pv)
 	case ActionRollback:
-		r.res.HighestRevision = st.HighestRevision
+		r.res.HighestRevision = in.State.HighestRevision
 		res, err = r.rollBack(ctx, pv)
 	case ActionScale:
 		res, err = r.scaleInPlace(ctx, in)
@@ -97,28 +121,6 @@ func (e *Engine) operate(ctx context.Context, in PreviewInput, action Action, pl
 		res.View = viewAfter(res, inv, r.cfg)
 	}
 	return res, err
-}
-
-// viewAfter is what an operation leaves live, for plans made before the next refresh.
-func viewAfter(res *Result, inv *inventory, cfg Config) *View {
-	v := &View{HighestRevision: res.HighestRevision}
-	if res.Current != nil {
-		cur := *res.Current
-		v.Production = &cur
-		v.ServiceARNPrefix = ARNPrefix(res.Current.ARN)
-	}
-	if res.Previous != nil {
-		prev := *res.Previous
-		prev.DesiredCount = 0
-		v.Previous = &prev
-	}
-	for n := v.HighestRevision + 1; ; n++ {
-		if !inv.taken[RevisionName(cfg.Name, n)] {
-			v.NextRevision = n
-			break
-		}
-	}
-	return v
 }
 
 // checkProduction refuses to change in place, or roll back from, a production service that is
@@ -140,3 +142,20 @@ func scalingChanged(in PreviewInput) bool {
 
 // ErrPreviousGone says that a post-production rollback has no previous service to go back to.
 var ErrPreviousGone = errors.New("the previous service no longer exists")
+
+// viewAfter is what an operation leaves live, for plans made before the next refresh.
+func viewAfter(res *Result, inv *inventory, cfg Config) *View {
+	v := &View{HighestRevision: res.HighestRevision}
+	if res.Current != nil {
+		cur := *res.Current
+		v.Production = &cur
+		v.ServiceARNPrefix = ARNPrefix(res.Current.ARN)
+	}
+	if res.Previous != nil {
+		prev := *res.Previous
+		prev.DesiredCount = 0
+		v.Previous = &prev
+	}
+	v.NextRevision = inv.nextFree(cfg.Name, v.HighestRevision)
+	return v
+}

@@ -206,12 +206,7 @@ func (inv *inventory) view(cfg Config, st State) *View {
 			v.Previous = prev.ref()
 		}
 	}
-	for n := v.HighestRevision + 1; ; n++ {
-		if !inv.taken[RevisionName(cfg.Name, n)] {
-			v.NextRevision = n
-			break
-		}
-	}
+	v.NextRevision = inv.nextFree(cfg.Name, v.HighestRevision)
 	for _, s := range inv.owned {
 		if strings.Contains(s.ARN, "/") {
 			v.ServiceARNPrefix = ARNPrefix(s.ARN)
@@ -219,4 +214,13 @@ func (inv *inventory) view(cfg Config, st State) *View {
 		}
 	}
 	return v
+}
+
+// nextFree is the lowest revision above highest whose name nobody was seen to hold.
+func (inv *inventory) nextFree(base string, highest int) int {
+	n := highest + 1
+	for inv.taken[RevisionName(base, n)] {
+		n++
+	}
+	return n
 }

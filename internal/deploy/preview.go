@@ -263,56 +263,24 @@ func production(in PreviewInput) (*ServiceRef, bool) {
 }
 
 func previewRollout(in PreviewInput, action Action, note *Note) (*Preview, error) {
-	cfg, st, v := in.Config, in.State, in.View
+	cfg, v := in.Config, in.View
 	pv := &Preview{Action: action, RollsOut: true}
 	if note != nil {
 		pv.Notes = append(pv.Notes, *note)
 	}
 	prod, prodKnown := production(in)
 	p := productionCount(in)
-
-	// The new revision's count (DESIGN.md §6).
-	var desired Known[int]
-	switch {
-	case cfg.DesiredCount != nil:
-		desired = sure(ClampToScaling(cfg.AutoScaling, *cfg.DesiredCount))
-	case prod == nil && (prodKnown || st.Current == nil):
-		return nil, &InputError{Field: "desired_count", Message: "desired_count is required on the first deployment, when there is no production service to take the count from"}
-	default:
-		desired = Known[int]{ClampToScaling(cfg.AutoScaling, p.Value), p.Certain}
-		if cfg.AutoScaling != nil || st.AutoScaling != nil {
-			pv.Notes = append(pv.Notes, Note{Field: "desired_count", Summary: "Auto Scaling Decides the Count", Detail: fmt.Sprintf(
-				"desired_count is not set, so the new revision starts with the production service's count, which ECS Service Auto Scaling may change at any time (it is %d now). The phase counts are therefore known only at apply.", p.Value)})
-		}
+	desired, err := newRevisionCount(in, pv, prod, prodKnown, p)
+	if err != nil {
+		return nil, err
 	}
-
-	// The phases (DESIGN.md §4).
-	counts, warnings, err := PlanPhases(desired.Value, p.Value, cfg.Phases)
-	for _, w := range warnings {
-		pv.Notes = append(pv.Notes, Note{Field: "phase", Index: w.Phase - 1, Summary: "Phase Ignored", Detail: w.String() + "."})
-	}
-	var le *LastPhaseError
-	switch {
-	case errors.As(err, &le) && !desired.Certain:
-		pv.err = &InputError{Field: "phase", Message: err.Error(), Err: err}
-		pv.Notes = append(pv.Notes, Note{Field: "phase", Index: le.Phase - 1, Summary: "Last Phase May Fall Short", Detail: fmt.Sprintf(
-			"With today's count, %s. The count may still change before apply; if it does not, the apply fails before it changes anything.", err)})
-		counts = nil
-	case err != nil:
-		return nil, &InputError{Field: "phase", Message: err.Error(), Err: err}
-	}
-	pv.Phases = make([]PlannedPhase, len(counts))
-	for i, c := range counts {
-		last := i == len(counts)-1
-		pv.Phases[i] = PlannedPhase{
-			New: Known[int]{c.New, desired.Certain},
-			// The old service ends at 0, and is at 0 wherever the new one has reached desired.
-			Old: Known[int]{c.Old, last || (desired.Certain && (p.Certain || c.New == desired.Value))},
-		}
+	counts, err := previewPhases(cfg, pv, desired, p)
+	if err != nil {
+		return nil, err
 	}
 
 	// The new revision: the lowest free number above every known one.
-	rev := unsure(max(st.HighestRevision, refRevision(st.Current)) + 1)
+	rev := unsure(max(in.State.HighestRevision, refRevision(in.State.Current)) + 1)
 	if v != nil && v.NextRevision > 0 {
 		rev = sure(v.NextRevision)
 	}
@@ -340,6 +308,52 @@ func previewRollout(in PreviewInput, action Action, note *Note) (*Preview, error
 		pv.plan = &decision{prod: prod, p: p.Value, desired: desired.Value, phases: counts, rev: rev.Value, tdARN: td.Value}
 	}
 	return pv, nil
+}
+
+// newRevisionCount is the new revision's count, desired (DESIGN.md §6): the configured one, or
+// production's, clamped to the auto scaling range.
+func newRevisionCount(in PreviewInput, pv *Preview, prod *ServiceRef, prodKnown bool, p Known[int]) (Known[int], error) {
+	cfg, st := in.Config, in.State
+	switch {
+	case cfg.DesiredCount != nil:
+		return sure(ClampToScaling(cfg.AutoScaling, *cfg.DesiredCount)), nil
+	case prod == nil && (prodKnown || st.Current == nil):
+		return Known[int]{}, &InputError{Field: "desired_count", Message: "desired_count is required on the first deployment, when there is no production service to take the count from"}
+	}
+	if cfg.AutoScaling != nil || st.AutoScaling != nil {
+		pv.Notes = append(pv.Notes, Note{Field: "desired_count", Summary: "Auto Scaling Decides the Count", Detail: fmt.Sprintf(
+			"desired_count is not set, so the new revision starts with the production service's count, which ECS Service Auto Scaling may change at any time (it is %d now). The phase counts are therefore known only at apply.", p.Value)})
+	}
+	return Known[int]{ClampToScaling(cfg.AutoScaling, p.Value), p.Certain}, nil
+}
+
+// previewPhases sets the phases a rollout from P to desired goes through (DESIGN.md §4), each
+// count as certain as what it follows from, and returns their counts.
+func previewPhases(cfg Config, pv *Preview, desired, p Known[int]) ([]PhaseCounts, error) {
+	counts, warnings, err := PlanPhases(desired.Value, p.Value, cfg.Phases)
+	for _, w := range warnings {
+		pv.Notes = append(pv.Notes, Note{Field: "phase", Index: w.Phase - 1, Summary: "Phase Ignored", Detail: w.String() + "."})
+	}
+	var le *LastPhaseError
+	switch {
+	case errors.As(err, &le) && !desired.Certain:
+		pv.err = &InputError{Field: "phase", Message: err.Error(), Err: err}
+		pv.Notes = append(pv.Notes, Note{Field: "phase", Index: le.Phase - 1, Summary: "Last Phase May Fall Short", Detail: fmt.Sprintf(
+			"With today's count, %s. The count may still change before apply; if it does not, the apply fails before it changes anything.", err)})
+		counts = nil
+	case err != nil:
+		return nil, &InputError{Field: "phase", Message: err.Error(), Err: err}
+	}
+	pv.Phases = make([]PlannedPhase, len(counts))
+	for i, c := range counts {
+		last := i == len(counts)-1
+		pv.Phases[i] = PlannedPhase{
+			New: Known[int]{c.New, desired.Certain},
+			// The old service ends at 0, and is at 0 wherever the new one has reached desired.
+			Old: Known[int]{c.Old, last || (desired.Certain && (p.Certain || c.New == desired.Value))},
+		}
+	}
+	return counts, nil
 }
 
 func refRevision(r *ServiceRef) int {
