@@ -193,9 +193,9 @@ func (r *run) deploy(ctx context.Context, inv *inventory, pv *Preview) (*Result,
 	if restore == nil {
 		restore = settingsFromConfig(r.res.AutoScaling)
 	}
-	ro := &phaseRun{run: r, newSvc: newSvc, rev: d.rev, p: d.p, target: d.desired, phases: d.phases, restore: restore, started: r.started}
+	ro := &phaseRun{run: r, toSvc: newSvc, rev: d.rev, p: d.p, target: d.desired, phases: d.phases, restore: restore, started: r.started}
 	if prod != nil {
-		ro.oldSvc, ro.prod = prod.Name, prod
+		ro.fromSvc, ro.prod = prod.Name, prod
 	}
 	return ro.execute(ctx)
 }

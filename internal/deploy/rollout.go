@@ -10,15 +10,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 )
 
-// phaseRun is the phases of one deployment, from the created revision to finish or rollback.
+// phaseRun is the phases that move tasks from one service to another, to finish or rollback:
+// a deployment's, from production to the created revision, and a post-production rollback's,
+// from the current service back to the previous one.
 type phaseRun struct {
 	*run
-	newSvc  string
-	oldSvc  string // "" on a first deployment
+	toSvc   string // the service the phases move tasks to
+	fromSvc string // the service they move tasks from; "" on a first deployment
 	prod    *liveService
-	rev     int
-	p       int // the old service's pre-setup count
-	target  int // the new revision's desired count
+	rev     int // the revision of toSvc
+	p       int // fromSvc's count before the phases (P)
+	target  int // toSvc's count after the last phase
 	phases  []PhaseCounts
 	restore *scalingSettings // auto scaling to put back on the old service after a rollback
 	started time.Time
@@ -44,14 +46,14 @@ func (r *phaseRun) execute(ctx context.Context) (*Result, error) {
 	}
 	// Finish: auto scaling onto the new revision.
 	if r.cfg.AutoScaling != nil {
-		if err := r.e.putScaling(ctx, r.cluster, r.newSvc, settingsFromConfig(r.cfg.AutoScaling)); err != nil {
-			return r.fail(ctx, &stageError{phase: len(r.phases), stage: "registering auto scaling on " + r.newSvc, err: apiFailure(ctx, err)})
+		if err := r.e.putScaling(ctx, r.cluster, r.toSvc, settingsFromConfig(r.cfg.AutoScaling)); err != nil {
+			return r.fail(ctx, &stageError{phase: len(r.phases), stage: "registering auto scaling on " + r.toSvc, err: apiFailure(ctx, err)})
 		}
-		r.step(ctx, fmt.Sprintf("registered auto scaling (%d–%d) on %s", r.cfg.AutoScaling.Min, r.cfg.AutoScaling.Max, r.newSvc), map[string]any{"service": r.newSvc})
+		r.step(ctx, fmt.Sprintf("registered auto scaling (%d–%d) on %s", r.cfg.AutoScaling.Min, r.cfg.AutoScaling.Max, r.toSvc), map[string]any{"service": r.toSvc})
 	}
 	r.res.Current = &ServiceRef{
-		Name: r.newSvc, ARN: aws.ToString(r.seen[r.newSvc].ServiceArn), Revision: r.rev,
-		TaskDefinition: aws.ToString(r.seen[r.newSvc].TaskDefinition), DesiredCount: r.target,
+		Name: r.toSvc, ARN: aws.ToString(r.seen[r.toSvc].ServiceArn), Revision: r.rev,
+		TaskDefinition: aws.ToString(r.seen[r.toSvc].TaskDefinition), DesiredCount: r.target,
 	}
 	r.res.Previous = nil
 	if r.prod != nil {
@@ -69,52 +71,52 @@ func (r *phaseRun) execute(ctx context.Context) (*Result, error) {
 		}
 	}
 	inv.sort()
-	r.prune(ctx, inv, &liveService{Name: r.newSvc}, r.res.Previous)
+	r.prune(ctx, inv, &liveService{Name: r.toSvc}, r.res.Previous)
 	r.res.Rollout = &Rollout{Revision: r.rev, Status: RolloutSucceeded, StartedAt: r.started, FinishedAt: r.e.clock().Now()}
-	r.step(ctx, fmt.Sprintf("revision %d is in production: %s at %d tasks", r.rev, r.newSvc, r.target), map[string]any{"service": r.newSvc, "revision": r.rev})
+	r.step(ctx, fmt.Sprintf("revision %d is in production: %s at %d tasks", r.rev, r.toSvc, r.target), map[string]any{"service": r.toSvc, "revision": r.rev})
 	return r.res, nil
 }
 
 // runPhase scales the new revision up, waits, scales the old one down, waits, and bakes.
 func (r *phaseRun) runPhase(ctx context.Context, phase int, pc PhaseCounts, threshold int) error {
-	r.step(ctx, fmt.Sprintf("phase %d of %d: %s to %d tasks%s", phase, len(r.phases), r.newSvc, pc.New, r.oldPart(", then ", " to ", pc.Old)),
-		map[string]any{"phase": phase, "new_service": r.newSvc, "new_count": pc.New, "old_service": r.oldSvc, "old_count": pc.Old})
-	w := newWatch(r.seen[r.newSvc], pc.New, threshold)
-	stage := fmt.Sprintf("scaling %s up to %d tasks", r.newSvc, pc.New)
-	if err := r.scale(ctx, r.newSvc, pc.New); err != nil {
+	r.step(ctx, fmt.Sprintf("phase %d of %d: %s to %d tasks%s", phase, len(r.phases), r.toSvc, pc.New, r.oldPart(", then ", " to ", pc.Old)),
+		map[string]any{"phase": phase, "new_service": r.toSvc, "new_count": pc.New, "old_service": r.fromSvc, "old_count": pc.Old})
+	w := newWatch(r.seen[r.toSvc], pc.New, threshold)
+	stage := fmt.Sprintf("scaling %s up to %d tasks", r.toSvc, pc.New)
+	if err := r.scale(ctx, r.toSvc, pc.New); err != nil {
 		return &stageError{phase, stage, apiFailure(ctx, err)}
 	}
-	if err := r.waitFor(ctx, "start", []goal{{name: r.newSvc, count: pc.New}}, w); err != nil {
+	if err := r.waitFor(ctx, "start", []goal{{name: r.toSvc, count: pc.New}}, w); err != nil {
 		return &stageError{phase, stage, err}
 	}
-	if r.oldSvc != "" && r.desired[r.oldSvc] != pc.Old {
-		stage = fmt.Sprintf("scaling %s down to %d tasks", r.oldSvc, pc.Old)
-		if err := r.scale(ctx, r.oldSvc, pc.Old); err != nil {
+	if r.fromSvc != "" && r.desired[r.fromSvc] != pc.Old {
+		stage = fmt.Sprintf("scaling %s down to %d tasks", r.fromSvc, pc.Old)
+		if err := r.scale(ctx, r.fromSvc, pc.Old); err != nil {
 			return &stageError{phase, stage, apiFailure(ctx, err)}
 		}
-		if err := r.waitFor(ctx, "stop", []goal{{name: r.oldSvc, count: pc.Old}}, w); err != nil {
+		if err := r.waitFor(ctx, "stop", []goal{{name: r.fromSvc, count: pc.Old}}, w); err != nil {
 			return &stageError{phase, stage, err}
 		}
 	}
 	if bake := r.cfg.Phases; len(bake) >= phase && bake[phase-1].BakeTime > 0 {
 		d := bake[phase-1].BakeTime
 		stage = fmt.Sprintf("baking for %s", d)
-		r.step(ctx, fmt.Sprintf("phase %d: baking %s for %s", phase, r.newSvc, d), map[string]any{"phase": phase, "bake_time": d.String()})
-		if err := r.wt.pause(ctx, d, goal{name: r.newSvc, count: pc.New}, w); err != nil {
+		r.step(ctx, fmt.Sprintf("phase %d: baking %s for %s", phase, r.toSvc, d), map[string]any{"phase": phase, "bake_time": d.String()})
+		if err := r.wt.pause(ctx, d, goal{name: r.toSvc, count: pc.New}, w); err != nil {
 			return &stageError{phase, stage, err}
 		}
 	}
-	r.step(ctx, fmt.Sprintf("phase %d of %d done: %s at %d%s", phase, len(r.phases), r.newSvc, pc.New, r.oldPart(", ", " at ", pc.Old)),
+	r.step(ctx, fmt.Sprintf("phase %d of %d done: %s at %d%s", phase, len(r.phases), r.toSvc, pc.New, r.oldPart(", ", " at ", pc.Old)),
 		map[string]any{"phase": phase})
 	return nil
 }
 
 // oldPart describes the old service's side of a phase, or nothing on a first deployment.
 func (r *phaseRun) oldPart(sep, verb string, n int) string {
-	if r.oldSvc == "" {
+	if r.fromSvc == "" {
 		return ""
 	}
-	return fmt.Sprintf("%s%s%s%d", sep, r.oldSvc, verb, n)
+	return fmt.Sprintf("%s%s%s%d", sep, r.fromSvc, verb, n)
 }
 
 // apiFailure wraps an error of an API call as a phase failure.
@@ -135,12 +137,12 @@ func (r *phaseRun) fail(ctx context.Context, err error) (*Result, error) {
 	if !errors.As(se.err, &pf) {
 		pf = &PhaseFailure{Kind: FailureAPI, Message: se.err.Error(), Err: se.err}
 	}
-	re := &RolloutError{Revision: r.rev, Service: r.newSvc, Phase: se.phase, Stage: se.stage, Failure: pf}
+	re := &RolloutError{Revision: r.rev, Service: r.toSvc, Phase: se.phase, Stage: se.stage, Failure: pf}
 	r.e.log().Warn(ctx, "rollout failed; rolling back", map[string]any{"revision": r.rev, "phase": se.phase, "reason": pf.Message})
 
 	// Rollback runs on a context that a cancel does not reach, each step bounded.
 	rctx := context.WithoutCancel(ctx)
-	if r.oldSvc == "" {
+	if r.fromSvc == "" {
 		re.Created = true
 		re.RollbackErr = r.discardNew(rctx, re)
 		if re.RollbackErr != nil {
@@ -163,22 +165,22 @@ func (r *phaseRun) fail(ctx context.Context, err error) (*Result, error) {
 	if re.RollbackErr == nil {
 		// Auto scaling back onto the old service, with its original settings; off the new one.
 		sctx, cancel := context.WithTimeout(rctx, rollbackSlack)
-		err := r.e.removeScaling(sctx, r.cluster, r.newSvc)
+		err := r.e.removeScaling(sctx, r.cluster, r.toSvc)
 		if err == nil {
-			err = r.e.putScaling(sctx, r.cluster, r.oldSvc, r.restore)
+			err = r.e.putScaling(sctx, r.cluster, r.fromSvc, r.restore)
 		}
 		cancel()
 		if err != nil {
 			re.RollbackErr = err
 		} else if r.restore != nil {
-			re.RollbackSteps = append(re.RollbackSteps, fmt.Sprintf("auto scaling (%d–%d) registered again on %s", r.restore.Min, r.restore.Max, r.oldSvc))
+			re.RollbackSteps = append(re.RollbackSteps, fmt.Sprintf("auto scaling (%d–%d) registered again on %s", r.restore.Min, r.restore.Max, r.fromSvc))
 		}
 	}
 	if re.RollbackErr != nil {
 		re.Live = r.liveCounts(rctx)
 	} else {
 		re.RolledBack = true
-		re.Production = fmt.Sprintf("%s at %d tasks", r.oldSvc, r.p)
+		re.Production = fmt.Sprintf("%s at %d tasks", r.fromSvc, r.p)
 	}
 	r.res.Rollout = &Rollout{Revision: r.rev, Status: RolloutRolledBack, Reason: pf.Message, StartedAt: r.started, FinishedAt: r.e.clock().Now()}
 	r.e.log().Warn(ctx, "rollback finished", map[string]any{"revision": r.rev, "rolled_back": re.RolledBack})
@@ -190,21 +192,21 @@ func (r *phaseRun) fail(ctx context.Context, err error) (*Result, error) {
 func (r *phaseRun) rollbackStep(ctx context.Context, re *RolloutError, label string, oldTarget, newTarget int) error {
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.SteadyStateTimeout+rollbackSlack)
 	defer cancel()
-	r.step(ctx, fmt.Sprintf("%s: %s back to %d tasks, %s down to %d", label, r.oldSvc, oldTarget, r.newSvc, newTarget),
-		map[string]any{"rollback_step": label, "old_service": r.oldSvc, "old_count": oldTarget, "new_service": r.newSvc, "new_count": newTarget})
-	if err := r.scale(ctx, r.oldSvc, oldTarget); err != nil {
+	r.step(ctx, fmt.Sprintf("%s: %s back to %d tasks, %s down to %d", label, r.fromSvc, oldTarget, r.toSvc, newTarget),
+		map[string]any{"rollback_step": label, "old_service": r.fromSvc, "old_count": oldTarget, "new_service": r.toSvc, "new_count": newTarget})
+	if err := r.scale(ctx, r.fromSvc, oldTarget); err != nil {
 		return err
 	}
-	if err := r.waitFor(ctx, "start", []goal{{name: r.oldSvc, count: oldTarget}}, nil); err != nil {
-		return fmt.Errorf("%s: waiting for %s to %d running tasks: %w", label, r.oldSvc, oldTarget, err)
+	if err := r.waitFor(ctx, "start", []goal{{name: r.fromSvc, count: oldTarget}}, nil); err != nil {
+		return fmt.Errorf("%s: waiting for %s to %d running tasks: %w", label, r.fromSvc, oldTarget, err)
 	}
-	if err := r.scale(ctx, r.newSvc, newTarget); err != nil {
+	if err := r.scale(ctx, r.toSvc, newTarget); err != nil {
 		return err
 	}
-	if err := r.waitFor(ctx, "stop", []goal{{name: r.newSvc, count: newTarget, atMost: true}}, nil); err != nil {
-		return fmt.Errorf("%s: waiting for %s to at most %d tasks: %w", label, r.newSvc, newTarget, err)
+	if err := r.waitFor(ctx, "stop", []goal{{name: r.toSvc, count: newTarget, atMost: true}}, nil); err != nil {
+		return fmt.Errorf("%s: waiting for %s to at most %d tasks: %w", label, r.toSvc, newTarget, err)
 	}
-	re.RollbackSteps = append(re.RollbackSteps, fmt.Sprintf("%s: %s at %d tasks, %s at %d", label, r.oldSvc, oldTarget, r.newSvc, newTarget))
+	re.RollbackSteps = append(re.RollbackSteps, fmt.Sprintf("%s: %s at %d tasks, %s at %d", label, r.fromSvc, oldTarget, r.toSvc, newTarget))
 	return nil
 }
 
@@ -213,20 +215,20 @@ func (r *phaseRun) rollbackStep(ctx context.Context, re *RolloutError, label str
 func (r *phaseRun) discardNew(ctx context.Context, re *RolloutError) error {
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.SteadyStateTimeout+rollbackSlack)
 	defer cancel()
-	r.step(ctx, fmt.Sprintf("first deployment failed: scaling %s to 0 and deleting it", r.newSvc), map[string]any{"service": r.newSvc})
-	if err := r.e.removeScaling(ctx, r.cluster, r.newSvc); err != nil {
+	r.step(ctx, fmt.Sprintf("first deployment failed: scaling %s to 0 and deleting it", r.toSvc), map[string]any{"service": r.toSvc})
+	if err := r.e.removeScaling(ctx, r.cluster, r.toSvc); err != nil {
 		return err
 	}
-	if err := r.scale(ctx, r.newSvc, 0); err != nil {
+	if err := r.scale(ctx, r.toSvc, 0); err != nil {
 		return err
 	}
-	if err := r.waitFor(ctx, "stop", []goal{{name: r.newSvc, count: 0, atMost: true}}, nil); err != nil {
-		return fmt.Errorf("waiting for %s to stop its tasks: %w", r.newSvc, err)
+	if err := r.waitFor(ctx, "stop", []goal{{name: r.toSvc, count: 0, atMost: true}}, nil); err != nil {
+		return fmt.Errorf("waiting for %s to stop its tasks: %w", r.toSvc, err)
 	}
-	if _, err := r.e.ECS.DeleteService(ctx, &ecs.DeleteServiceInput{Cluster: aws.String(r.cluster), Service: aws.String(r.newSvc)}); err != nil {
-		return fmt.Errorf("deleting ECS service %s: %w", r.newSvc, err)
+	if _, err := r.e.ECS.DeleteService(ctx, &ecs.DeleteServiceInput{Cluster: aws.String(r.cluster), Service: aws.String(r.toSvc)}); err != nil {
+		return fmt.Errorf("deleting ECS service %s: %w", r.toSvc, err)
 	}
-	re.RollbackSteps = append(re.RollbackSteps, fmt.Sprintf("%s scaled to 0 and deleted", r.newSvc))
+	re.RollbackSteps = append(re.RollbackSteps, fmt.Sprintf("%s scaled to 0 and deleted", r.toSvc))
 	return nil
 }
 
@@ -234,9 +236,9 @@ func (r *phaseRun) discardNew(ctx context.Context, re *RolloutError) error {
 func (r *phaseRun) liveCounts(ctx context.Context) []LiveCount {
 	ctx, cancel := context.WithTimeout(ctx, rollbackSlack)
 	defer cancel()
-	names := []string{r.newSvc}
-	if r.oldSvc != "" {
-		names = []string{r.oldSvc, r.newSvc}
+	names := []string{r.toSvc}
+	if r.fromSvc != "" {
+		names = []string{r.fromSvc, r.toSvc}
 	}
 	found, err := r.e.findServices(ctx, r.cluster, names)
 	var out []LiveCount
