@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs each fuzz target of the engine for a bounded time (issue 7, suite 10): the phase
-# arithmetic (FuzzPlanPhases) and the revision names (FuzzParseRevision). Plain `go test` runs
+# Runs each fuzz target of the engine for a bounded time: the phase arithmetic
+# (FuzzPlanPhases) and the revision names (FuzzParseRevision). Plain `go test` runs
 # only their seeds; this explores beyond them. A failing input is written under
 # internal/deploy/testdata/fuzz/<target>/, where `go test` replays it from then on.
 #
