@@ -183,11 +183,10 @@ func (e *env) now() time.Time {
 	return e.clock.Now()
 }
 
-// await lets time pass, 5 ms at a time and at most 5 s, until cond holds: in virtual time by
+// await lets time pass, step at a time and at most 5 s, until cond holds: in virtual time by
 // moving the clock, in real time by sleeping.
-func (e *env) await(what string, cond func() bool) {
+func (e *env) await(step time.Duration, what string, cond func() bool) {
 	e.t.Helper()
-	const step = 5 * time.Millisecond
 	for deadline := e.now().Add(5 * time.Second); !cond(); {
 		if e.now().After(deadline) {
 			e.t.Fatalf("%s did not happen within 5s", what)

@@ -165,7 +165,8 @@ func (e *env) arrangeHistory() deploy.State {
 	}); err != nil {
 		e.t.Fatal(err)
 	}
-	e.await("the arranged services settling", func() bool { return reflect.DeepEqual(e.services(), historyServices()) })
+	// The services' tasks all start after one start delay.
+	e.await(startDelay, "the arranged services settling", func() bool { return reflect.DeepEqual(e.services(), historyServices()) })
 	// web__3 was production at 8 before web__4 replaced it.
 	previous := *refs[3]
 	previous.DesiredCount = 8
