@@ -12,7 +12,7 @@ import (
 type Call struct {
 	Seq       int64     `json:"seq"`
 	Time      time.Time `json:"time"`
-	Service   string    `json:"service"`   // "ecs" or "application-autoscaling"
+	Service   string    `json:"service"`   // "ecs", "application-autoscaling" or "elasticloadbalancing"
 	Operation string    `json:"operation"` // e.g. "UpdateService"
 	Resource  string    `json:"resource,omitempty"`
 	Write     bool      `json:"write"`
@@ -31,6 +31,42 @@ type TimelineEntry struct {
 	Desired int       `json:"desired"`
 	Running int       `json:"running"`
 	Pending int       `json:"pending"`
+	// HealthyTargets is, for a service behind load balancers, the number of its tasks' targets
+	// each target group (by ARN) reports healthy: what the service serves. Nil for a service
+	// without load balancers.
+	HealthyTargets map[string]int `json:"healthyTargets,omitempty"`
+}
+
+// ServingPoint is the number of healthy targets of a target group at an instant.
+type ServingPoint struct {
+	Time    time.Time `json:"time"`
+	Healthy int       `json:"healthy"`
+}
+
+// ServingTimeline sums the healthy targets that all services have in a target group, after each
+// timeline entry that changes it. Tests use it to check that the serving capacity behind a load
+// balancer never dipped while a deployment moved from one service to another.
+func ServingTimeline(timeline []TimelineEntry, targetGroupArn string) []ServingPoint {
+	last := map[string]int{} // by cluster/service
+	var out []ServingPoint
+	for _, te := range timeline {
+		n, ok := te.HealthyTargets[targetGroupArn]
+		key := te.Cluster + "/" + te.Service
+		if old, seen := last[key]; !ok && !seen || ok && seen && old == n {
+			continue
+		}
+		last[key] = n
+		total := 0
+		for _, v := range last {
+			total += v
+		}
+		if len(out) > 0 && out[len(out)-1].Time.Equal(te.Time) {
+			out[len(out)-1].Healthy = total
+			continue
+		}
+		out = append(out, ServingPoint{Time: te.Time, Healthy: total})
+	}
+	return out
 }
 
 // Fault makes calls of an operation fail. After Skip matching calls have passed, the next Count
@@ -85,6 +121,9 @@ type Config struct {
 	StopDelay      Duration `json:"stopDelay"`
 	Throttling     bool     `json:"throttling"`
 	AllowedActions []string `json:"allowedActions"` // null: everything allowed
+	// TimeScale is Options.TimeScale (0 or absent means 1, and a scale of 1 is reported as 0); it
+	// applies to durations computed afterwards.
+	TimeScale float64 `json:"timeScale,omitempty"`
 }
 
 // Duration marshals as a Go duration string ("1.5s").
@@ -121,6 +160,7 @@ func (s *Server) Configure(c Config) {
 	s.opts.StartDelay = time.Duration(c.StartDelay)
 	s.opts.StopDelay = time.Duration(c.StopDelay)
 	s.opts.Throttling = c.Throttling
+	s.opts.TimeScale = c.TimeScale
 	s.setAllowedLocked(c.AllowedActions)
 }
 
@@ -129,6 +169,9 @@ func (s *Server) CurrentConfig() Config {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := Config{StartDelay: Duration(s.opts.StartDelay), StopDelay: Duration(s.opts.StopDelay), Throttling: s.opts.Throttling}
+	if s.opts.TimeScale > 0 && s.opts.TimeScale != 1 {
+		c.TimeScale = s.opts.TimeScale
+	}
 	if s.allowed != nil {
 		c.AllowedActions = []string{}
 		for a := range s.allowed {

@@ -13,21 +13,23 @@ import (
 
 // ecsOps maps ECS operation names to their handlers.
 var ecsOps = map[string]handler{
-	"CreateCluster":            (*Server).createCluster,
-	"DescribeClusters":         (*Server).describeClusters,
-	"RegisterTaskDefinition":   (*Server).registerTaskDefinition,
-	"DescribeTaskDefinition":   (*Server).describeTaskDefinition,
-	"DeregisterTaskDefinition": (*Server).deregisterTaskDefinition,
-	"CreateService":            (*Server).createService,
-	"UpdateService":            (*Server).updateService,
-	"DescribeServices":         (*Server).describeServices,
-	"ListServices":             (*Server).listServices,
-	"DeleteService":            (*Server).deleteService,
-	"TagResource":              (*Server).tagResource,
-	"UntagResource":            (*Server).untagResource,
-	"ListTagsForResource":      (*Server).listTagsForResource,
-	"ListTasks":                (*Server).listTasks,
-	"DescribeTasks":            (*Server).describeTasks,
+	"CreateCluster":              (*Server).createCluster,
+	"DescribeClusters":           (*Server).describeClusters,
+	"RegisterTaskDefinition":     (*Server).registerTaskDefinition,
+	"DescribeTaskDefinition":     (*Server).describeTaskDefinition,
+	"DeregisterTaskDefinition":   (*Server).deregisterTaskDefinition,
+	"CreateService":              (*Server).createService,
+	"UpdateService":              (*Server).updateService,
+	"DescribeServices":           (*Server).describeServices,
+	"ListServices":               (*Server).listServices,
+	"DeleteService":              (*Server).deleteService,
+	"TagResource":                (*Server).tagResource,
+	"UntagResource":              (*Server).untagResource,
+	"ListTagsForResource":        (*Server).listTagsForResource,
+	"ListTasks":                  (*Server).listTasks,
+	"DescribeTasks":              (*Server).describeTasks,
+	"DescribeContainerInstances": (*Server).describeContainerInstances,
+	"ListContainerInstances":     (*Server).listContainerInstances,
 }
 
 var namePattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,255}$`)
@@ -272,6 +274,38 @@ func parseBehavior(containers []containerDef) (behavior, error) {
 	return b, nil
 }
 
+// checkHealthSettings checks the health labels and container health checks of a task definition:
+// a label must parse, and a health check must have a command and its settings within the ranges
+// of the HealthCheck API reference.
+func checkHealthSettings(containers []containerDef) *apiError {
+	for _, c := range containers {
+		for _, label := range []string{labelELBHealth, labelContainerHealth} {
+			if v, ok := c.DockerLabels[label]; ok {
+				if _, err := parseHealthBehavior(label, v); err != nil {
+					return errf(codeClientException, "%v", err)
+				}
+			}
+		}
+		hc := c.HealthCheck
+		if hc == nil {
+			continue
+		}
+		if len(hc.Command) == 0 {
+			return errf(codeClientException, "Container.healthCheck.command should not be null or empty.")
+		}
+		for _, r := range []struct {
+			name     string
+			v        *int
+			min, max int
+		}{{"interval", hc.Interval, 5, 300}, {"timeout", hc.Timeout, 2, 60}, {"retries", hc.Retries, 1, 10}, {"startPeriod", hc.StartPeriod, 0, 300}} {
+			if r.v != nil && (*r.v < r.min || *r.v > r.max) {
+				return errf(codeClientException, "Container.healthCheck.%s must be between %d and %d.", r.name, r.min, r.max)
+			}
+		}
+	}
+	return nil
+}
+
 func (s *Server) registerTaskDefinition(rc *reqCtx, body []byte) (any, *apiError) {
 	var raw map[string]json.RawMessage
 	if err := decode(body, &raw); err != nil {
@@ -281,6 +315,7 @@ func (s *Server) registerTaskDefinition(rc *reqCtx, body []byte) (any, *apiError
 		Family                  string         `json:"family"`
 		ContainerDefinitions    []containerDef `json:"containerDefinitions"`
 		RequiresCompatibilities []string       `json:"requiresCompatibilities"`
+		NetworkMode             string         `json:"networkMode"`
 		Tags                    []Tag          `json:"tags"`
 	}
 	if err := decode(body, &in); err != nil {
@@ -303,6 +338,14 @@ func (s *Server) registerTaskDefinition(rc *reqCtx, body []byte) (any, *apiError
 	if _, err := parseBehavior(in.ContainerDefinitions); err != nil {
 		return nil, errf(codeClientException, "%v", err)
 	}
+	if err := checkHealthSettings(in.ContainerDefinitions); err != nil {
+		return nil, err
+	}
+	switch in.NetworkMode {
+	case "", "bridge", "host", "awsvpc", "none":
+	default:
+		return nil, errf(codeClientException, "Invalid networkMode %q: must be bridge, host, awsvpc or none.", in.NetworkMode)
+	}
 	if err := validateTags(in.Tags); err != nil {
 		return nil, err
 	}
@@ -315,6 +358,7 @@ func (s *Server) registerTaskDefinition(rc *reqCtx, body []byte) (any, *apiError
 		arn:    s.arn(rc, fmt.Sprintf("task-definition/%s:%d", in.Family, rev)),
 		family: in.Family, revision: rev, status: "ACTIVE", registeredAt: rc.now,
 		input: raw, containers: in.ContainerDefinitions, tags: in.Tags, compatibility: compat,
+		networkMode: in.NetworkMode,
 	}
 	s.taskDefs[in.Family] = append(s.taskDefs[in.Family], td)
 	return map[string]any{"taskDefinition": td.toJSON(), "tags": nonNilTags(td.tags)}, nil

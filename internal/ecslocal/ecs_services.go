@@ -139,7 +139,15 @@ func (s *Server) createService(rc *reqCtx, body []byte) (any, *apiError) {
 	if in.EnableECSManagedTags != nil {
 		svc.enableManagedTags = *in.EnableECSManagedTags
 	}
+	refs, err := parseLBRefs(in.LoadBalancers)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkLoadBalancers(svc, td, refs); err != nil {
+		return nil, err
+	}
 	svc.deployments = []*deployment{s.newDeployment(rc.now, td, desired)}
+	svc.deployments[0].lbs = refs
 	if _, seen := c.services[in.ServiceName]; !seen {
 		c.order = append(c.order, in.ServiceName)
 	}
@@ -170,6 +178,24 @@ func (s *Server) updateService(rc *reqCtx, body []byte) (any, *apiError) {
 	td := svc.taskDef
 	if in.TaskDefinition != nil {
 		if td, err = s.usableTaskDefinition(*in.TaskDefinition); err != nil {
+			return nil, err
+		}
+	}
+	// The load balancers of a new deployment: the ones given, or the primary's.
+	refs := svc.deployments[0].lbs
+	lbChanged := false
+	if in.LoadBalancers != nil {
+		if refs, err = parseLBRefs(in.LoadBalancers); err != nil {
+			return nil, err
+		}
+		lbChanged = !slices.Equal(refs, svc.deployments[0].lbs)
+	}
+	if td != svc.taskDef || lbChanged {
+		probe := *svc
+		if in.CapacityProviderStrategy != nil {
+			probe.capacityProviders = in.CapacityProviderStrategy
+		}
+		if err := s.checkLoadBalancers(&probe, td, refs); err != nil {
 			return nil, err
 		}
 	}
@@ -205,13 +231,17 @@ func (s *Server) updateService(rc *reqCtx, body []byte) (any, *apiError) {
 	}
 	svc.consecutiveFail = 0
 	svc.nextLaunch = rc.now
-	if td != svc.taskDef || in.ForceNewDeployment {
-		// A new deployment becomes PRIMARY; the previous ones are drained as it comes up.
+	// A new task definition starts a new PRIMARY deployment, and so does a change of load
+	// balancers ("When you add, update, or remove a load balancer configuration, Amazon ECS starts
+	// a new deployment", LoadBalancer API reference); the previous ones are drained as it comes up.
+	if td != svc.taskDef || in.ForceNewDeployment || lbChanged {
 		for _, d := range svc.deployments {
 			d.status = "ACTIVE"
 		}
 		svc.taskDef = td
-		svc.deployments = append([]*deployment{s.newDeployment(rc.now, td, svc.desired)}, svc.deployments...)
+		nd := s.newDeployment(rc.now, td, svc.desired)
+		nd.lbs = refs
+		svc.deployments = append([]*deployment{nd}, svc.deployments...)
 	} else {
 		svc.deployments[0].desired = svc.desired
 		svc.deployments[0].updatedAt = rc.now
@@ -556,7 +586,7 @@ func (s *Server) describeTasks(rc *reqCtx, body []byte) (any, *apiError) {
 			out.Failures = append(out.Failures, failure{Arn: ref, Reason: "MISSING"})
 			continue
 		}
-		out.Tasks = append(out.Tasks, t.toJSON(c))
+		out.Tasks = append(out.Tasks, s.taskJSON(t, c, rc.now))
 	}
 	return out, nil
 }

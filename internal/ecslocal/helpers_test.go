@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 
 	"github.com/phased-ecs/terraform-provider-ecs/internal/ecslocal"
 )
@@ -21,6 +22,7 @@ type env struct {
 	url   string
 	ecs   *ecs.Client
 	aas   *applicationautoscaling.Client
+	elb   *elbv2.Client
 	clock *ecslocal.FakeClock
 }
 
@@ -28,8 +30,15 @@ type env struct {
 // given delays.
 func newEnv(t *testing.T, start, stop time.Duration) *env {
 	t.Helper()
+	return newEnvWith(t, ecslocal.Options{StartDelay: start, StopDelay: stop})
+}
+
+// newEnvWith starts ecslocal with the given options on a fake clock.
+func newEnvWith(t *testing.T, opts ecslocal.Options) *env {
+	t.Helper()
 	clock := ecslocal.NewFakeClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
-	srv := ecslocal.New(ecslocal.Options{Clock: clock, StartDelay: start, StopDelay: stop})
+	opts.Clock = clock
+	srv := ecslocal.New(opts)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
 	cfg := aws.Config{
@@ -42,6 +51,7 @@ func newEnv(t *testing.T, start, stop time.Duration) *env {
 		aas: applicationautoscaling.NewFromConfig(cfg, func(o *applicationautoscaling.Options) {
 			o.BaseEndpoint = aws.String(hs.URL)
 		}),
+		elb: elbv2.NewFromConfig(cfg, func(o *elbv2.Options) { o.BaseEndpoint = aws.String(hs.URL) }),
 	}
 }
 

@@ -21,6 +21,18 @@ type cluster struct {
 	// when its name is created again.
 	services map[string]*service
 	order    []string // service names in creation order, for stable ListServices pages
+	// instances are the cluster's container instances, created as EC2 tasks need them.
+	instances []*containerInstance
+}
+
+// containerInstance is an EC2 instance registered with a cluster. ecslocal has one for each
+// placement need: EC2 tasks are placed on the first instance whose host ports are free, and a
+// new instance joins the cluster when none has them.
+type containerInstance struct {
+	arn, id, ec2ID string
+	registeredAt   time.Time
+	ports          map[int]*task // host ports in use
+	nextDynamic    int
 }
 
 type taskDefinition struct {
@@ -34,6 +46,7 @@ type taskDefinition struct {
 	containers    []containerDef
 	tags          []Tag
 	compatibility []string
+	networkMode   string // as registered; "" means the default (bridge on EC2)
 }
 
 type containerDef struct {
@@ -41,6 +54,27 @@ type containerDef struct {
 	Image        string            `json:"image"`
 	Essential    *bool             `json:"essential,omitempty"`
 	DockerLabels map[string]string `json:"dockerLabels,omitempty"`
+	PortMappings []portMapping     `json:"portMappings,omitempty"`
+	HealthCheck  *healthCheckDef   `json:"healthCheck,omitempty"`
+}
+
+func (c containerDef) essential() bool { return c.Essential == nil || *c.Essential }
+
+type portMapping struct {
+	ContainerPort *int   `json:"containerPort"`
+	HostPort      *int   `json:"hostPort"`
+	Protocol      string `json:"protocol"`
+}
+
+// healthCheckDef is a container health check (the HealthCheck API reference: interval 5–300 s,
+// default 30; timeout 2–60 s, default 5; retries 1–10, default 3; startPeriod 0–300 s, default
+// off).
+type healthCheckDef struct {
+	Command     []string `json:"command"`
+	Interval    *int     `json:"interval"`
+	Timeout     *int     `json:"timeout"`
+	Retries     *int     `json:"retries"`
+	StartPeriod *int     `json:"startPeriod"`
 }
 
 // behavior is what a task of a task definition does once started, from the docker label
@@ -96,14 +130,25 @@ type deployment struct {
 	rollout     string // IN_PROGRESS, COMPLETED, FAILED
 	rolloutWhy  string
 	everRunning bool // a task of this deployment has reached RUNNING
+	// lbs are the load balancers its tasks register with (a change of the service's load
+	// balancers starts a new deployment).
+	lbs []lbRef
+}
+
+// lbRef is one entry of a service's loadBalancers.
+type lbRef struct {
+	targetGroupArn, loadBalancerName, containerName string
+	containerPort                                   int
 }
 
 type task struct {
-	arn, id       string
-	svc           *service
-	dep           *deployment
-	taskDef       *taskDefinition
-	lastStatus    string // PROVISIONING is skipped: PENDING, RUNNING, STOPPED
+	arn, id string
+	svc     *service
+	dep     *deployment
+	taskDef *taskDefinition
+	// lastStatus is PENDING, RUNNING, DEACTIVATING (while its targets drain), STOPPING (after they
+	// have, for the stop delay) or STOPPED; PROVISIONING and ACTIVATING are part of PENDING.
+	lastStatus    string
 	desiredStatus string // RUNNING, STOPPED
 	createdAt     time.Time
 	startedAt     time.Time
@@ -114,6 +159,34 @@ type task struct {
 	exitCode      *int
 	gen           int // bumps whenever the task's queued event changes
 	failed        bool
+
+	// Where the task runs: an EC2 task's container instance and host ports, an awsvpc task's
+	// network interface.
+	instance  *containerInstance
+	hostPorts map[string]int // "container/containerPort" -> host port (bridge and host modes)
+	eni       *eni
+	// targets are the task's registrations in its load balancers' target groups, in the order of
+	// its deployment's load balancers.
+	targets []*target
+	// health is the health history of each container with a health check, by container index.
+	health map[int]track
+	// hgen bumps when the task stops, superseding its queued health events.
+	hgen int
+	// unhealthy is set once ECS has found the task unhealthy; it is replaced, then stopped.
+	unhealthy *unhealthyCause
+}
+
+// eni is an awsvpc task's elastic network interface.
+type eni struct {
+	attachmentID, id, mac, ip, subnet string
+}
+
+// unhealthyCause is why ECS stops an unhealthy task: its stopped reason and the service event it
+// writes.
+type unhealthyCause struct {
+	at     time.Time
+	reason string
+	event  string
 }
 
 type event struct {
@@ -125,4 +198,5 @@ type event struct {
 type countSnapshot struct {
 	desired, running, pending int
 	status                    string
+	healthy                   string // the healthy target counts, rendered
 }

@@ -2,6 +2,8 @@ package ecslocal
 
 import (
 	"fmt"
+	"strings"
+	"time"
 )
 
 type deploymentJSON struct {
@@ -138,48 +140,104 @@ func (svc *service) toJSON(withTags bool) serviceJSON {
 	return out
 }
 
+type networkBindingJSON struct {
+	BindIP        string `json:"bindIP"`
+	ContainerPort int    `json:"containerPort"`
+	HostPort      int    `json:"hostPort"`
+	Protocol      string `json:"protocol"`
+}
+
+type networkInterfaceJSON struct {
+	AttachmentID       string `json:"attachmentId"`
+	PrivateIpv4Address string `json:"privateIpv4Address"`
+}
+
 type containerJSON struct {
-	ContainerArn string `json:"containerArn"`
-	TaskArn      string `json:"taskArn"`
-	Name         string `json:"name"`
-	Image        string `json:"image"`
-	LastStatus   string `json:"lastStatus"`
-	ExitCode     *int   `json:"exitCode,omitempty"`
-	Reason       string `json:"reason,omitempty"`
+	ContainerArn      string                 `json:"containerArn"`
+	TaskArn           string                 `json:"taskArn"`
+	Name              string                 `json:"name"`
+	Image             string                 `json:"image"`
+	LastStatus        string                 `json:"lastStatus"`
+	ExitCode          *int                   `json:"exitCode,omitempty"`
+	Reason            string                 `json:"reason,omitempty"`
+	HealthStatus      string                 `json:"healthStatus"`
+	NetworkBindings   []networkBindingJSON   `json:"networkBindings,omitempty"`
+	NetworkInterfaces []networkInterfaceJSON `json:"networkInterfaces,omitempty"`
+}
+
+type keyValueJSON struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+type attachmentJSON struct {
+	ID      string         `json:"id"`
+	Type    string         `json:"type"`
+	Status  string         `json:"status"`
+	Details []keyValueJSON `json:"details"`
 }
 
 type taskJSON struct {
-	TaskArn           string          `json:"taskArn"`
-	ClusterArn        string          `json:"clusterArn"`
-	TaskDefinitionArn string          `json:"taskDefinitionArn"`
-	LastStatus        string          `json:"lastStatus"`
-	DesiredStatus     string          `json:"desiredStatus"`
-	Group             string          `json:"group"`
-	StartedBy         string          `json:"startedBy"`
-	LaunchType        string          `json:"launchType,omitempty"`
-	CreatedAt         *epoch          `json:"createdAt"`
-	StartedAt         *epoch          `json:"startedAt,omitempty"`
-	StoppingAt        *epoch          `json:"stoppingAt,omitempty"`
-	StoppedAt         *epoch          `json:"stoppedAt,omitempty"`
-	StoppedReason     string          `json:"stoppedReason,omitempty"`
-	StopCode          string          `json:"stopCode,omitempty"`
-	Containers        []containerJSON `json:"containers"`
-	Version           int             `json:"version"`
+	TaskArn              string           `json:"taskArn"`
+	ClusterArn           string           `json:"clusterArn"`
+	TaskDefinitionArn    string           `json:"taskDefinitionArn"`
+	ContainerInstanceArn string           `json:"containerInstanceArn,omitempty"`
+	LastStatus           string           `json:"lastStatus"`
+	DesiredStatus        string           `json:"desiredStatus"`
+	HealthStatus         string           `json:"healthStatus"`
+	Group                string           `json:"group"`
+	StartedBy            string           `json:"startedBy"`
+	LaunchType           string           `json:"launchType,omitempty"`
+	CreatedAt            *epoch           `json:"createdAt"`
+	StartedAt            *epoch           `json:"startedAt,omitempty"`
+	StoppingAt           *epoch           `json:"stoppingAt,omitempty"`
+	StoppedAt            *epoch           `json:"stoppedAt,omitempty"`
+	StoppedReason        string           `json:"stoppedReason,omitempty"`
+	StopCode             string           `json:"stopCode,omitempty"`
+	Containers           []containerJSON  `json:"containers"`
+	Attachments          []attachmentJSON `json:"attachments,omitempty"`
+	Version              int              `json:"version"`
 }
 
-func (t *task) toJSON(c *cluster) taskJSON {
+// toJSON renders a task as DescribeTasks does at time now. An awsvpc task has an
+// ElasticNetworkInterface attachment whose details give its subnet, interface and private IPv4
+// address (Attachment API reference), and its containers list the interface; a task in bridge or
+// host mode lists its containers' network bindings (host ports on its container instance).
+func (s *Server) taskJSON(t *task, c *cluster, now time.Time) taskJSON {
 	out := taskJSON{
 		TaskArn: t.arn, ClusterArn: c.arn, TaskDefinitionArn: t.taskDef.arn,
-		LastStatus: t.lastStatus, DesiredStatus: t.desiredStatus,
+		LastStatus: t.lastStatus, DesiredStatus: t.desiredStatus, HealthStatus: s.taskHealth(t, now),
 		Group: "service:" + t.svc.name, StartedBy: t.dep.id, LaunchType: t.svc.launchType,
 		CreatedAt: ts(t.createdAt), StartedAt: ts(t.startedAt), StoppingAt: ts(t.stoppingAt),
 		StoppedAt: ts(t.stoppedAt), StoppedReason: t.stoppedReason, StopCode: t.stopCode,
 		Containers: []containerJSON{}, Version: t.gen + 1,
 	}
+	if t.instance != nil {
+		out.ContainerInstanceArn = t.instance.arn
+	}
+	if e := t.eni; e != nil {
+		status := "ATTACHED"
+		if t.lastStatus == "STOPPED" {
+			status = "DELETED"
+		}
+		out.Attachments = []attachmentJSON{{
+			ID: e.attachmentID, Type: "ElasticNetworkInterface", Status: status,
+			Details: []keyValueJSON{
+				{"subnetId", e.subnet}, {"networkInterfaceId", e.id}, {"macAddress", e.mac},
+				{"privateDnsName", "ip-" + strings.ReplaceAll(e.ip, ".", "-") + "." + arnRegion(c.arn) + ".compute.internal"},
+				{"privateIPv4Address", e.ip},
+			},
+		}}
+	}
+	// Containers run until the task stops: they are RUNNING while the task deactivates or stops.
+	cstatus := t.lastStatus
+	if cstatus == "DEACTIVATING" || cstatus == "STOPPING" {
+		cstatus = "RUNNING"
+	}
 	for i, cd := range t.taskDef.containers {
 		cj := containerJSON{
 			ContainerArn: fmt.Sprintf("%s/%s", t.arn, cd.Name), TaskArn: t.arn,
-			Name: cd.Name, Image: cd.Image, LastStatus: t.lastStatus,
+			Name: cd.Name, Image: cd.Image, LastStatus: cstatus, HealthStatus: t.containerHealth(i, now),
 		}
 		if t.lastStatus == "STOPPED" {
 			code := 0
@@ -191,6 +249,22 @@ func (t *task) toJSON(c *cluster) taskJSON {
 				code = *t.exitCode
 			}
 			cj.ExitCode = &code
+		} else if t.lastStatus != "PENDING" {
+			for _, pm := range cd.PortMappings {
+				if pm.ContainerPort == nil {
+					continue
+				}
+				if hp, ok := t.hostPorts[fmt.Sprintf("%s/%d", cd.Name, *pm.ContainerPort)]; ok {
+					proto := pm.Protocol
+					if proto == "" {
+						proto = "tcp"
+					}
+					cj.NetworkBindings = append(cj.NetworkBindings, networkBindingJSON{BindIP: "0.0.0.0", ContainerPort: *pm.ContainerPort, HostPort: hp, Protocol: proto})
+				}
+			}
+		}
+		if t.eni != nil {
+			cj.NetworkInterfaces = []networkInterfaceJSON{{AttachmentID: t.eni.attachmentID, PrivateIpv4Address: t.eni.ip}}
 		}
 		out.Containers = append(out.Containers, cj)
 	}

@@ -16,6 +16,8 @@ const (
 	evTaskCrashed        // a RUNNING task's essential container exits (crash-after)
 	evTaskStopped        // a stopping task reaches STOPPED
 	evLaunch             // the service may launch tasks again after a failure backoff
+	evHealth             // a task's target or container health changes, or its grace period ends
+	evTaskDrained        // a DEACTIVATING task's targets have drained: it is STOPPING
 )
 
 const (
@@ -75,6 +77,11 @@ func (s *Server) advanceLocked(now time.Time) {
 		switch e.kind {
 		case evLaunch:
 			e.svc.launchPending = false
+		case evHealth:
+			if e.task.hgen != e.gen {
+				continue // the task is stopping: ECS no longer acts on its health
+			}
+			s.checkHealth(e.svc, e.task, e.at)
 		default:
 			if e.task.gen != e.gen {
 				continue // superseded: the task was stopped or rescheduled since
@@ -105,12 +112,18 @@ func (s *Server) applyTaskEvent(e *qEvent) {
 			t.gen++
 			s.schedule(&qEvent{at: at.Add(d), kind: evTaskCrashed, task: t, gen: t.gen, svc: svc, c: e.c})
 		}
+		s.activate(e.c, svc, t, at)
 	case evTaskCrashed:
 		s.failTask(t, at)
+	case evTaskDrained:
+		t.lastStatus = "STOPPING"
+		if s.opts.StopDelay > 0 {
+			s.schedule(&qEvent{at: at.Add(s.opts.StopDelay), kind: evTaskStopped, task: t, gen: t.gen, svc: svc, c: e.c})
+		} else {
+			s.finishStop(t, at)
+		}
 	case evTaskStopped:
-		t.lastStatus = "STOPPED"
-		t.stoppedAt = at
-		t.gen++
+		s.finishStop(t, at)
 	}
 }
 
@@ -118,11 +131,15 @@ func (s *Server) applyTaskEvent(e *qEvent) {
 // deployment and backs off further launches of the service.
 func (s *Server) failTask(t *task, at time.Time) {
 	svc := t.svc
-	t.lastStatus, t.desiredStatus = "STOPPED", "STOPPED"
-	t.stoppingAt, t.stoppedAt = at, at
+	t.desiredStatus = "STOPPED"
+	t.stoppingAt = at
 	t.stoppedReason, t.stopCode = reasonEssentialExited, stopCodeEssential
 	t.failed = true
-	t.gen++
+	// Its targets are deregistered; the task itself is gone at once.
+	if tgs, _ := s.deregisterTask(t, at); len(tgs) > 0 {
+		s.drainEvents(svc, []stopped{{t, tgs}}, at)
+	}
+	s.finishStop(t, at)
 	if !t.dep.everRunning {
 		t.dep.failedTasks++
 	}
@@ -161,15 +178,20 @@ func behaviorOf(td *taskDefinition) behavior {
 }
 
 // reconcileLocked is the service scheduler: at time t it launches or stops tasks so that the
-// PRIMARY deployment converges to the desired count, drains older deployments as the new one
-// comes up, emits events, and records the service's counts on the timeline.
+// PRIMARY deployment converges to the desired count, replaces tasks found unhealthy, drains older
+// deployments as the new one comes up, emits events, and records the service's counts on the
+// timeline.
 func (s *Server) reconcileLocked(c *cluster, svc *service, t time.Time) {
 	primary := svc.deployments[0]
 	primary.desired = svc.desired
-	var live []*task // primary tasks that should be running
+	var live, unhealthy []*task // primary tasks that should be running; those found unhealthy
 	for _, tk := range svc.tasks {
 		if tk.dep == primary && tk.desiredStatus == "RUNNING" {
-			live = append(live, tk)
+			if tk.unhealthy != nil {
+				unhealthy = append(unhealthy, tk)
+			} else {
+				live = append(live, tk)
+			}
 		}
 	}
 	switch need := svc.desired - len(live); {
@@ -181,25 +203,57 @@ func (s *Server) reconcileLocked(c *cluster, svc *service, t time.Time) {
 			}
 			break
 		}
-		s.launch(c, svc, primary, need, t)
+		// An unhealthy task is replaced first: "If a task is marked unhealthy, the service
+		// scheduler will first start a replacement task" when maximumPercent allows it;
+		// otherwise it stops unhealthy tasks to make room ("Amazon ECS services", and the
+		// maximumPercent parameter of DeploymentConfiguration).
+		replacing := min(need, len(unhealthy))
+		if replacing > 0 {
+			if over := s.activeTasks(svc) + need - svc.desired*maximumPercent(svc)/100; over > 0 {
+				n := min(over, len(unhealthy))
+				s.stopUnhealthy(c, svc, unhealthy[:n], t)
+				unhealthy = unhealthy[n:]
+			}
+		}
+		s.launch(c, svc, primary, need, replacing, t)
 	case need < 0:
 		s.stopTasks(c, svc, pickToStop(live, -need), t)
 	}
+	// Unhealthy tasks keep running only while the primary lacks healthy tasks: "If the
+	// replacement task has a health status of HEALTHY, the service scheduler stops the unhealthy
+	// task."
+	if len(unhealthy) > 0 {
+		healthy := 0
+		for _, tk := range live {
+			if s.serving(tk, t) {
+				healthy++
+			}
+		}
+		if keep := max(0, svc.desired-healthy); len(unhealthy) > keep {
+			s.stopUnhealthy(c, svc, unhealthy[:len(unhealthy)-keep], t)
+		}
+	}
 
-	// Older deployments keep only as many tasks as the primary still lacks running.
-	primaryRunning, _ := primary.counts(svc)
-	allowed := max(0, svc.desired-primaryRunning)
+	// Older deployments keep only as many tasks as the primary still lacks healthy ones (RUNNING,
+	// and behind a load balancer or with container health checks, reported healthy); their
+	// unhealthy tasks are stopped.
+	allowed := max(0, svc.desired-s.servingCount(svc, primary, t))
 	kept := svc.deployments[:1]
 	for _, d := range svc.deployments[1:] {
-		var alive, notStopped []*task
+		var alive, notStopped, bad []*task
 		for _, tk := range svc.tasks {
 			if tk.dep == d && tk.lastStatus != "STOPPED" {
 				notStopped = append(notStopped, tk)
-				if tk.desiredStatus == "RUNNING" {
+				switch {
+				case tk.desiredStatus != "RUNNING":
+				case tk.unhealthy != nil:
+					bad = append(bad, tk)
+				default:
 					alive = append(alive, tk)
 				}
 			}
 		}
+		s.stopUnhealthy(c, svc, bad, t)
 		if len(alive) > allowed {
 			s.stopTasks(c, svc, pickToStop(alive, len(alive)-allowed), t)
 			alive = alive[:allowed]
@@ -214,16 +268,27 @@ func (s *Server) reconcileLocked(c *cluster, svc *service, t time.Time) {
 
 	s.trimStopped(svc)
 	running, pending := svc.counts()
-	stopping := false
+	stopping, deactivating, unhealthyLeft := false, false, false
 	for _, tk := range svc.tasks {
-		if tk.desiredStatus == "STOPPED" && tk.lastStatus != "STOPPED" {
+		switch {
+		case tk.desiredStatus == "STOPPED" && tk.lastStatus == "RUNNING":
 			stopping = true
+		case tk.lastStatus == "DEACTIVATING":
+			deactivating = true
+		case tk.unhealthy != nil && tk.lastStatus != "STOPPED":
+			unhealthyLeft = true
 		}
 	}
-	if svc.status == "DRAINING" && running == 0 && pending == 0 {
+	// A deleted service is INACTIVE once all its tasks are STOPPING or STOPPED ("Deleting an
+	// Amazon ECS service").
+	if svc.status == "DRAINING" && running == 0 && pending == 0 && !deactivating {
 		svc.status = "INACTIVE"
 	}
-	if svc.status == "ACTIVE" && len(svc.deployments) == 1 && running == svc.desired && pending == 0 && !stopping {
+	// A task that is draining does not keep the service from a steady state (AWS reports the
+	// steady state while the last deregistered targets still drain); tasks still to be judged
+	// healthy and unhealthy tasks still running do.
+	healthy := !anyGated(svc, primary) || s.servingCount(svc, primary, t) == svc.desired
+	if svc.status == "ACTIVE" && len(svc.deployments) == 1 && running == svc.desired && pending == 0 && !stopping && !unhealthyLeft && healthy {
 		if !svc.steady {
 			svc.steady = true
 			if primary.rollout == "IN_PROGRESS" {
@@ -237,6 +302,42 @@ func (s *Server) reconcileLocked(c *cluster, svc *service, t time.Time) {
 		svc.steady = false
 	}
 	s.record(c, svc, t, running, pending)
+}
+
+// activeTasks counts the service's tasks that are to run: PENDING or RUNNING with desired status
+// RUNNING, which maximumPercent bounds.
+func (s *Server) activeTasks(svc *service) int {
+	n := 0
+	for _, tk := range svc.tasks {
+		if tk.desiredStatus == "RUNNING" && (tk.lastStatus == "PENDING" || tk.lastStatus == "RUNNING") {
+			n++
+		}
+	}
+	return n
+}
+
+// maximumPercent is the service's deploymentConfiguration.maximumPercent, 200 by default.
+func maximumPercent(svc *service) int {
+	if v, ok := svc.deploymentConfig["maximumPercent"].(float64); ok {
+		return int(v)
+	}
+	return 200
+}
+
+// servingCount counts a deployment's tasks that count as healthy for the scheduler.
+func (s *Server) servingCount(svc *service, d *deployment, t time.Time) int {
+	n := 0
+	for _, tk := range svc.tasks {
+		if tk.dep == d && s.serving(tk, t) {
+			n++
+		}
+	}
+	return n
+}
+
+// anyGated tells whether the deployment's tasks wait for health checks.
+func anyGated(svc *service, d *deployment) bool {
+	return len(d.lbs) > 0 || d.taskDef.hasHealthCheck()
 }
 
 // pickToStop chooses n tasks to stop: pending ones first, then the newest running ones.
@@ -255,7 +356,7 @@ func pickToStop(tasks []*task, n int) []*task {
 	return out
 }
 
-func (s *Server) launch(c *cluster, svc *service, d *deployment, n int, t time.Time) {
+func (s *Server) launch(c *cluster, svc *service, d *deployment, n, replacing int, t time.Time) {
 	started := make([]*task, 0, n)
 	for range n {
 		id := randomHex(16)
@@ -264,35 +365,59 @@ func (s *Server) launch(c *cluster, svc *service, d *deployment, n int, t time.T
 			id:  id, svc: svc, dep: d, taskDef: d.taskDef,
 			lastStatus: "PENDING", desiredStatus: "RUNNING", createdAt: t,
 		}
+		s.place(c, svc, tk)
 		svc.tasks = append(svc.tasks, tk)
 		due := t.Add(s.opts.StartDelay + behaviorOf(d.taskDef).slowStart)
 		s.schedule(&qEvent{at: due, kind: evTaskStarted, task: tk, gen: tk.gen, svc: svc, c: c})
 		started = append(started, tk)
 	}
 	svc.steady = false
-	s.addEvent(svc, t, fmt.Sprintf("(service %s) has started %d tasks: %s.", svc.name, n, fmtTaskList(started)))
+	msg := fmt.Sprintf("(service %s) has started %d tasks: %s.", svc.name, n, fmtTaskList(started))
+	if replacing > 0 {
+		// The launch event of a replacement names it (observed ECS service events).
+		msg += fmt.Sprintf(" Amazon ECS replaced %d tasks due to an unhealthy status.", replacing)
+	}
+	s.addEvent(svc, t, msg)
 }
 
+// stopped is a task being stopped and the target groups it was deregistered from.
+type stopped struct {
+	tk  *task
+	tgs []*targetGroup
+}
+
+// stopTasks stops tasks the scheduler no longer needs.
 func (s *Server) stopTasks(c *cluster, svc *service, tasks []*task, t time.Time) {
 	if len(tasks) == 0 {
 		return
 	}
+	var drained []stopped
 	for _, tk := range tasks {
-		tk.desiredStatus = "STOPPED"
-		tk.stoppingAt = t
-		tk.stoppedReason = fmt.Sprintf("Scaling activity initiated by (deployment %s)", tk.dep.id)
-		tk.stopCode = stopCodeScheduler
-		tk.gen++
-		if tk.lastStatus == "PENDING" {
-			// A task that never started has nothing to drain.
-			tk.lastStatus = "STOPPED"
-			tk.stoppedAt = t
-			continue
+		reason := fmt.Sprintf("Scaling activity initiated by (deployment %s)", tk.dep.id)
+		if tgs := s.beginStop(c, svc, tk, t, reason); len(tgs) > 0 {
+			drained = append(drained, stopped{tk, tgs})
 		}
-		s.schedule(&qEvent{at: t.Add(s.opts.StopDelay), kind: evTaskStopped, task: tk, gen: tk.gen, svc: svc, c: c})
 	}
 	svc.steady = false
 	s.addEvent(svc, t, fmt.Sprintf("(service %s) has stopped %d running tasks: %s.", svc.name, len(tasks), fmtTaskList(tasks)))
+	s.drainEvents(svc, drained, t)
+}
+
+// stopUnhealthy stops tasks found unhealthy, with the event and stopped reason ECS gives them.
+func (s *Server) stopUnhealthy(c *cluster, svc *service, tasks []*task, t time.Time) {
+	if len(tasks) == 0 {
+		return
+	}
+	var drained []stopped
+	for _, tk := range tasks {
+		s.addEvent(svc, t, tk.unhealthy.event)
+		if tgs := s.beginStop(c, svc, tk, t, tk.unhealthy.reason); len(tgs) > 0 {
+			drained = append(drained, stopped{tk, tgs})
+		}
+	}
+	svc.steady = false
+	s.addEvent(svc, t, fmt.Sprintf("(service %s) has stopped %d running tasks: %s.", svc.name, len(tasks), fmtTaskList(tasks)))
+	s.drainEvents(svc, drained, t)
 }
 
 // trimStopped forgets the oldest stopped tasks beyond maxStoppedKept, as ECS forgets stopped
@@ -327,17 +452,48 @@ func (s *Server) addEvent(svc *service, t time.Time, msg string) {
 	}
 }
 
-// record appends a timeline entry when the service's counts or status changed.
+// record appends a timeline entry when the service's counts, status or healthy targets changed.
 func (s *Server) record(c *cluster, svc *service, t time.Time, running, pending int) {
-	snap := countSnapshot{desired: svc.desired, running: running, pending: pending, status: svc.status}
+	healthy := s.healthyTargets(svc, t)
+	snap := countSnapshot{desired: svc.desired, running: running, pending: pending, status: svc.status, healthy: fmt.Sprint(healthy)}
 	if snap == svc.lastRecorded && len(s.timeline) > 0 {
 		return
 	}
 	svc.lastRecorded = snap
 	s.timeline = append(s.timeline, TimelineEntry{
 		Time: t, Cluster: c.name, Service: svc.name, Status: svc.status,
-		Desired: svc.desired, Running: running, Pending: pending,
+		Desired: svc.desired, Running: running, Pending: pending, HealthyTargets: healthy,
 	})
+}
+
+// healthyTargets counts, for each target group of the service's deployments, the service's targets
+// the group reports healthy at t; nil for a service without load balancers.
+func (s *Server) healthyTargets(svc *service, t time.Time) map[string]int {
+	var out map[string]int
+	for _, d := range svc.deployments {
+		for _, r := range d.lbs {
+			if out == nil {
+				out = map[string]int{}
+			}
+			out[r.targetGroupArn] += 0
+		}
+	}
+	for _, tk := range svc.tasks {
+		for _, tgt := range tk.targets {
+			if tgt == nil {
+				continue
+			}
+			if out == nil {
+				out = map[string]int{}
+			}
+			if tgt.health.at(t).state == tsHealthy && !tgt.gone(t) {
+				out[tgt.tg.arn]++
+			} else {
+				out[tgt.tg.arn] += 0
+			}
+		}
+	}
+	return out
 }
 
 func (s *Server) newDeployment(t time.Time, td *taskDefinition, desired int) *deployment {
@@ -364,6 +520,12 @@ func randomHex(n int) string {
 }
 
 func newRequestID() string { return randomUUID() }
+
+// randInt returns a random number in [0, n).
+func randInt(n int64) int64 {
+	v, _ := rand.Int(rand.Reader, big.NewInt(n))
+	return v.Int64()
+}
 
 func randomUUID() string {
 	h := randomHex(16)

@@ -58,6 +58,12 @@ type Options struct {
 	AccountID string
 	// Logger, when set, receives one line per call.
 	Logger *log.Logger
+	// TimeScale multiplies every duration AWS defines: target groups' health check intervals and
+	// deregistration delays, services' health check grace periods, and containers' health check
+	// intervals and start periods (0 means 1). 0.01 makes a 30-second health check interval
+	// 300 ms. The start and stop delays and the durations of ecslocal's docker labels are not
+	// scaled.
+	TimeScale float64
 }
 
 // Server is an in-memory ECS and Application Auto Scaling endpoint. It implements http.Handler,
@@ -70,7 +76,9 @@ type Server struct {
 	clusters map[string]*cluster // by name
 	taskDefs map[string][]*taskDefinition
 	targets  map[string]*scalableTarget // by resource ID
-	policies map[string]*scalingPolicy  // by resource ID + "/" + policy name
+	elb      *elbState
+	ipSeq    int                       // the last private IPv4 address given to a task, as a number
+	policies map[string]*scalingPolicy // by resource ID + "/" + policy name
 	queue    eventQueue
 	buckets  map[string]*bucket
 	faults   []*Fault
@@ -103,6 +111,8 @@ func (s *Server) resetLocked() {
 	s.clusters = map[string]*cluster{}
 	s.taskDefs = map[string][]*taskDefinition{}
 	s.targets = map[string]*scalableTarget{}
+	s.elb = newELBState()
+	s.ipSeq = 10<<8 + 9
 	s.policies = map[string]*scalingPolicy{}
 	s.queue = eventQueue{}
 	s.buckets = map[string]*bucket{}
@@ -126,6 +136,10 @@ type reqCtx struct {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, ControlPrefix) {
 		s.serveControl(w, r)
+		return
+	}
+	if isQueryRequest(r) {
+		s.serveQuery(w, r)
 		return
 	}
 	target := r.Header.Get("X-Amz-Target")
@@ -158,7 +172,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rc := &reqCtx{now: now, region: s.regionOf(r)}
 	call := Call{Seq: s.nextSeq(), Time: now, Service: service, Operation: op, Resource: resourceOf(body), Write: isWrite(op)}
 	var out any
-	aerr := s.gateLocked(service, op, body, now)
+	aerr := s.gateLocked(service, op, s.impliedActionsLocked(service, op, body), now)
 	if aerr == nil {
 		out, aerr = h(s, rc, body)
 	}
@@ -187,9 +201,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // gateLocked applies, in the order AWS does, IAM authorization (of the call's own action, then
 // of the actions AWS authorizes as part of it), throttling and then any injected fault.
-func (s *Server) gateLocked(service, op string, body []byte, now time.Time) *apiError {
+func (s *Server) gateLocked(service, op string, implied []string, now time.Time) *apiError {
 	if s.allowed != nil {
-		for _, action := range append([]string{service + ":" + op}, s.impliedActionsLocked(service, op, body)...) {
+		for _, action := range append([]string{service + ":" + op}, implied...) {
 			if !s.allowed[action] {
 				return errf(codeAccessDenied, "User: arn:aws:iam::%s:user/ecslocal is not authorized to perform: %s because no identity-based policy allows the %s action", s.opts.AccountID, action, action)
 			}
@@ -210,6 +224,14 @@ func (s *Server) regionOf(r *http.Request) string {
 		return m[1]
 	}
 	return s.opts.Region
+}
+
+// scaled applies the time scale to a duration AWS defines.
+func (s *Server) scaled(d time.Duration) time.Duration {
+	if f := s.opts.TimeScale; f > 0 && f != 1 {
+		return time.Duration(float64(d) * f)
+	}
+	return d
 }
 
 func (s *Server) nextSeq() int64 {
@@ -249,7 +271,7 @@ func resourceOf(body []byte) string {
 
 // isWrite tells whether an operation changes anything.
 func isWrite(op string) bool {
-	for _, p := range []string{"Create", "Update", "Delete", "Register", "Deregister", "Put", "Tag", "Untag"} {
+	for _, p := range []string{"Create", "Update", "Delete", "Register", "Deregister", "Put", "Tag", "Untag", "Modify", "Add", "Remove", "Set"} {
 		if strings.HasPrefix(op, p) {
 			return true
 		}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"time"
 )
 
 // Seed is what ecslocal can be started with: clusters to create and task definitions to register
@@ -60,6 +61,51 @@ type ServiceStatus struct {
 	Pending        int               `json:"pending"`
 	Tags           map[string]string `json:"tags"`
 	AutoScaling    *AutoScalingState `json:"autoScaling,omitempty"`
+	// TargetGroups counts, for a service behind load balancers, its tasks' targets in each target
+	// group by state.
+	TargetGroups []ServiceTargets `json:"targetGroups,omitempty"`
+}
+
+// TargetCounts counts targets by Elastic Load Balancing state.
+type TargetCounts struct {
+	Healthy   int `json:"healthy"`
+	Initial   int `json:"initial"`
+	Unhealthy int `json:"unhealthy"`
+	Draining  int `json:"draining"`
+	Unused    int `json:"unused"`
+}
+
+func (c *TargetCounts) add(state string) {
+	switch state {
+	case tsHealthy:
+		c.Healthy++
+	case tsInitial:
+		c.Initial++
+	case tsUnhealthy:
+		c.Unhealthy++
+	case tsDraining:
+		c.Draining++
+	case tsUnused:
+		c.Unused++
+	}
+}
+
+// ServiceTargets are a service's targets in one target group.
+type ServiceTargets struct {
+	TargetGroupArn string `json:"targetGroupArn"`
+	Name           string `json:"name"`
+	TargetCounts
+}
+
+// TargetGroupStatus is a target group with all its registered targets.
+type TargetGroupStatus struct {
+	Arn           string   `json:"arn"`
+	Name          string   `json:"name"`
+	TargetType    string   `json:"targetType"`
+	Protocol      string   `json:"protocol"`
+	Port          int      `json:"port"`
+	LoadBalancers []string `json:"loadBalancers"` // names of the load balancers that forward to it
+	TargetCounts
 }
 
 // AutoScalingState is the scalable target registered for a service, if any.
@@ -69,9 +115,11 @@ type AutoScalingState struct {
 	Policies []string `json:"policies"`
 }
 
-// StatusReport is a snapshot of every cluster's services, for people and demos.
+// StatusReport is a snapshot of every cluster's services and every target group, for people,
+// demos and tests.
 type StatusReport struct {
-	Services []ServiceStatus `json:"services"`
+	Services     []ServiceStatus     `json:"services"`
+	TargetGroups []TargetGroupStatus `json:"targetGroups,omitempty"`
 }
 
 // Status returns every ACTIVE and DRAINING service with its counts, tags and auto scaling.
@@ -79,6 +127,7 @@ func (s *Server) Status() StatusReport {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.advanceLocked(s.clock.Now())
+	now := s.clock.Now()
 	rep := StatusReport{Services: []ServiceStatus{}}
 	for _, cname := range sortedKeys(s.clusters) {
 		c := s.clusters[cname]
@@ -106,8 +155,52 @@ func (s *Server) Status() StatusReport {
 				}
 				slices.Sort(st.AutoScaling.Policies)
 			}
+			st.TargetGroups = s.serviceTargets(svc, now)
 			rep.Services = append(rep.Services, st)
 		}
 	}
+	for _, tg := range s.elb.tgs {
+		ts := TargetGroupStatus{Arn: tg.arn, Name: tg.name, TargetType: tg.targetType, Protocol: tg.protocol, Port: tg.port, LoadBalancers: []string{}}
+		for _, lb := range tg.lbs {
+			ts.LoadBalancers = append(ts.LoadBalancers, lb.name)
+		}
+		for _, t := range tg.targets {
+			if !t.gone(now) {
+				ts.add(t.health.at(now).state)
+			}
+		}
+		rep.TargetGroups = append(rep.TargetGroups, ts)
+	}
 	return rep
+}
+
+// serviceTargets counts a service's registered targets by target group and state.
+func (s *Server) serviceTargets(svc *service, now time.Time) []ServiceTargets {
+	var out []ServiceTargets
+	find := func(tg string) *ServiceTargets {
+		for i := range out {
+			if out[i].TargetGroupArn == tg {
+				return &out[i]
+			}
+		}
+		name := lastSegment(tg)
+		if g := s.elb.tg(tg); g != nil {
+			name = g.name
+		}
+		out = append(out, ServiceTargets{TargetGroupArn: tg, Name: name})
+		return &out[len(out)-1]
+	}
+	for _, d := range svc.deployments {
+		for _, r := range d.lbs {
+			find(r.targetGroupArn)
+		}
+	}
+	for _, tk := range svc.tasks {
+		for _, t := range tk.targets {
+			if t != nil && !t.gone(now) {
+				find(t.tg.arn).add(t.health.at(now).state)
+			}
+		}
+	}
+	return out
 }
