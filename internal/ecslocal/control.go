@@ -44,8 +44,9 @@ type ServingPoint struct {
 }
 
 // ServingTimeline sums the healthy targets that all services have in a target group, after each
-// timeline entry that changes it. Tests use it to check that the serving capacity behind a load
-// balancer never dipped while a deployment moved from one service to another.
+// timeline entry that changes it; changes at the same instant make one point, with the count they
+// leave. Tests use it to check that the serving capacity behind a load balancer never dipped
+// while a deployment moved from one service to another.
 func ServingTimeline(timeline []TimelineEntry, targetGroupArn string) []ServingPoint {
 	last := map[string]int{} // by cluster/service
 	var out []ServingPoint

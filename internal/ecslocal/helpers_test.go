@@ -2,6 +2,7 @@ package ecslocal_test
 
 import (
 	"context"
+	"errors"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -108,3 +109,6 @@ func (e *env) describe(t *testing.T, name string) types.Service {
 	}
 	return out.Services[0]
 }
+
+// errorsAs is errors.As, for tests that import no errors package.
+func errorsAs(err error, target any) bool { return errors.As(err, target) }
