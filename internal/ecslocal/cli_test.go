@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/phased-ecs/terraform-provider-ecs/internal/ecslocal"
 )
@@ -16,33 +17,9 @@ import (
 // only from the __type member, the Go SDK from the X-Amzn-ErrorType header, so both must agree).
 // .ci/run installs Debian's awscli so that CI runs it.
 func TestAWSCLI_speaksToEcslocal(t *testing.T) {
-	awsPath, err := exec.LookPath("aws")
-	if err != nil {
-		t.Skip("SKIPPED: the AWS CLI (aws) is not on PATH; install Debian's awscli to run this wire test")
-	}
 	hs := httptest.NewServer(ecslocal.New(ecslocal.Options{}))
 	t.Cleanup(hs.Close)
-	dir := t.TempDir()
-	run := func(args ...string) ([]byte, error) {
-		cmd := exec.Command(awsPath, append([]string{"--endpoint-url", hs.URL, "--region", "eu-west-1", "--output", "json"}, args...)...)
-		cmd.Env = append(os.Environ(),
-			"AWS_ACCESS_KEY_ID=AKIDTEST", "AWS_SECRET_ACCESS_KEY=secret", "AWS_PAGER=",
-			"AWS_CONFIG_FILE="+dir+"/config", "AWS_SHARED_CREDENTIALS_FILE="+dir+"/credentials",
-			"AWS_MAX_ATTEMPTS=1")
-		return cmd.CombinedOutput()
-	}
-	mustRun := func(args ...string) map[string]any {
-		t.Helper()
-		out, err := run(args...)
-		if err != nil {
-			t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		var m map[string]any
-		if err := json.Unmarshal(out, &m); err != nil {
-			t.Fatalf("aws %s printed no JSON: %s", strings.Join(args, " "), out)
-		}
-		return m
-	}
+	run, mustRun := awsCLI(t, hs.URL)
 
 	cl := obj(t, mustRun("ecs", "create-cluster", "--cluster-name", "prod")["cluster"])
 	if cl["clusterArn"] != "arn:aws:ecs:eu-west-1:000000000000:cluster/prod" || cl["status"] != "ACTIVE" {
@@ -86,6 +63,119 @@ func TestAWSCLI_speaksToEcslocal(t *testing.T) {
 	if err == nil || !strings.Contains(string(out), "(ObjectNotFoundException)") {
 		t.Fatalf("put-scaling-policy without a target: err %v, output %s", err, out)
 	}
+}
+
+// awsCLI returns functions that run the AWS CLI against url (in region eu-west-1, JSON output):
+// run returns its output and error, mustRun fails the test unless it succeeds and prints JSON.
+func awsCLI(t *testing.T, url string) (run func(args ...string) ([]byte, error), mustRun func(args ...string) map[string]any) {
+	t.Helper()
+	awsPath, err := exec.LookPath("aws")
+	if err != nil {
+		t.Skip("SKIPPED: the AWS CLI (aws) is not on PATH; install Debian's awscli to run this wire test")
+	}
+	dir := t.TempDir()
+	run = func(args ...string) ([]byte, error) {
+		cmd := exec.Command(awsPath, append([]string{"--endpoint-url", url, "--region", "eu-west-1", "--output", "json"}, args...)...)
+		cmd.Env = append(os.Environ(),
+			"AWS_ACCESS_KEY_ID=AKIDTEST", "AWS_SECRET_ACCESS_KEY=secret", "AWS_PAGER=",
+			"AWS_CONFIG_FILE="+dir+"/config", "AWS_SHARED_CREDENTIALS_FILE="+dir+"/credentials",
+			"AWS_MAX_ATTEMPTS=1")
+		return cmd.CombinedOutput()
+	}
+	mustRun = func(args ...string) map[string]any {
+		t.Helper()
+		out, err := run(args...)
+		if err != nil {
+			t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(out, &m); err != nil {
+			t.Fatalf("aws %s printed no JSON: %s", strings.Join(args, " "), out)
+		}
+		return m
+	}
+	return run, mustRun
+}
+
+// TestAWSCLI_elbv2 drives the load balancer layer with the AWS CLI, which speaks the query
+// protocol (form-encoded requests, XML answers) to Elastic Load Balancing: a load balancer, a
+// target group, a listener, an ECS service behind them, and the target health ECS's tasks get.
+func TestAWSCLI_elbv2(t *testing.T) {
+	// A time scale of 0.001 makes the 30-second health check interval 30 ms.
+	hs := httptest.NewServer(ecslocal.New(ecslocal.Options{TimeScale: 0.001}))
+	t.Cleanup(hs.Close)
+	run, mustRun := awsCLI(t, hs.URL)
+
+	lb := obj(t, list(t, mustRun("elbv2", "create-load-balancer", "--name", "web", "--subnets", "subnet-a", "subnet-b")["LoadBalancers"])[0])
+	lbArn, _ := lb["LoadBalancerArn"].(string)
+	if !strings.HasPrefix(lbArn, "arn:aws:elasticloadbalancing:eu-west-1:000000000000:loadbalancer/app/web/") || lb["Type"] != "application" {
+		t.Fatalf("create-load-balancer: %v", lb)
+	}
+	tg := obj(t, list(t, mustRun("elbv2", "create-target-group", "--name", "web", "--protocol", "HTTP", "--port", "80",
+		"--vpc-id", "vpc-1", "--target-type", "ip")["TargetGroups"])[0])
+	tgArn, _ := tg["TargetGroupArn"].(string)
+	if tg["HealthCheckIntervalSeconds"] != float64(30) || tg["HealthyThresholdCount"] != float64(5) || tg["UnhealthyThresholdCount"] != float64(2) || tg["TargetType"] != "ip" {
+		t.Fatalf("create-target-group: %v", tg)
+	}
+	l := obj(t, list(t, mustRun("elbv2", "create-listener", "--load-balancer-arn", lbArn, "--protocol", "HTTP", "--port", "80",
+		"--default-actions", "Type=forward,TargetGroupArn="+tgArn)["Listeners"])[0])
+	if act := obj(t, list(t, l["DefaultActions"])[0]); act["TargetGroupArn"] != tgArn || act["Type"] != "forward" {
+		t.Fatalf("create-listener: %v", l)
+	}
+	if th := list(t, mustRun("elbv2", "describe-target-health", "--target-group-arn", tgArn)["TargetHealthDescriptions"]); len(th) != 0 {
+		t.Fatalf("describe-target-health with no targets: %v", th)
+	}
+
+	mustRun("ecs", "create-cluster", "--cluster-name", "prod")
+	mustRun("ecs", "register-task-definition", "--family", "web", "--network-mode", "awsvpc", "--requires-compatibilities", "FARGATE",
+		"--container-definitions", `[{"name":"web","image":"nginx","portMappings":[{"containerPort":80}],"dockerLabels":{"ecslocal.elb-health":"healthy"}}]`)
+	mustRun("ecs", "create-service", "--cluster", "prod", "--service-name", "web", "--task-definition", "web:1", "--desired-count", "2",
+		"--launch-type", "FARGATE", "--network-configuration", "awsvpcConfiguration={subnets=[subnet-a]}",
+		"--load-balancers", "targetGroupArn="+tgArn+",containerName=web,containerPort=80")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		th := list(t, mustRun("elbv2", "describe-target-health", "--target-group-arn", tgArn)["TargetHealthDescriptions"])
+		healthy := 0
+		for _, d := range th {
+			target, health := obj(t, obj(t, d)["Target"]), obj(t, obj(t, d)["TargetHealth"])
+			if target["Port"] != float64(80) || !strings.HasPrefix(target["Id"].(string), "10.") {
+				t.Fatalf("target %v", target)
+			}
+			if health["State"] == "healthy" {
+				healthy++
+			}
+		}
+		if len(th) == 2 && healthy == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("targets not healthy: %v", th)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	out, err := run("elbv2", "describe-target-health", "--target-group-arn", tgArn+"0")
+	if err == nil || !strings.Contains(string(out), "(TargetGroupNotFound)") || !strings.Contains(string(out), "One or more target groups not found") {
+		t.Fatalf("describe-target-health of a missing group: err %v, output %s", err, out)
+	}
+	out, err = run("elbv2", "delete-target-group", "--target-group-arn", tgArn)
+	if err == nil || !strings.Contains(string(out), "(ResourceInUse)") {
+		t.Fatalf("delete-target-group in use: err %v, output %s", err, out)
+	}
+	out, err = run("elbv2", "create-load-balancer", "--name", "web", "--subnets", "subnet-a", "subnet-c")
+	if err == nil || !strings.Contains(string(out), "(DuplicateLoadBalancerName)") {
+		t.Fatalf("create-load-balancer with a taken name: err %v, output %s", err, out)
+	}
+}
+
+// list asserts that a decoded JSON value is an array.
+func list(t *testing.T, v any) []any {
+	t.Helper()
+	l, ok := v.([]any)
+	if !ok {
+		t.Fatalf("want a JSON array, got %T %v", v, v)
+	}
+	return l
 }
 
 // obj asserts that a decoded JSON value is an object.
