@@ -709,3 +709,22 @@ func TestLB_ServingTimeline(t *testing.T) {
 		t.Fatalf("serving %q, want %q", got, want)
 	}
 }
+
+// TestLB_TaskDefinitionHealthSettings: RegisterTaskDefinition rejects a health label that does
+// not parse and a container health check outside the HealthCheck ranges.
+func TestLB_TaskDefinitionHealthSettings(t *testing.T) {
+	e := newEnv(t, 0, 0)
+	ctx := context.Background()
+	for _, c := range []types.ContainerDefinition{
+		{Name: aws.String("web"), Image: aws.String("nginx"), DockerLabels: map[string]string{"ecslocal.elb-health": "sick"}},
+		{Name: aws.String("web"), Image: aws.String("nginx"), DockerLabels: map[string]string{"ecslocal.container-health": "healthy-after=soon"}},
+		{Name: aws.String("web"), Image: aws.String("nginx"), HealthCheck: &types.HealthCheck{Command: []string{"CMD", "true"}, Interval: aws.Int32(4)}},
+		{Name: aws.String("web"), Image: aws.String("nginx"), HealthCheck: &types.HealthCheck{Command: []string{"CMD", "true"}, Retries: aws.Int32(11)}},
+	} {
+		_, err := e.ecs.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("web"), ContainerDefinitions: []types.ContainerDefinition{c}})
+		var ce *types.ClientException
+		if !errorsAs(err, &ce) {
+			t.Errorf("%+v: got %v, want ClientException", c, err)
+		}
+	}
+}
