@@ -1,7 +1,7 @@
 // Command ecslocal runs the local ECS and Application Auto Scaling endpoint, or prints the
 // status of a running one.
 //
-//	ecslocal [-addr 127.0.0.1:4599] [-region us-east-1] [-seed seed.json] [-start-delay 2s] [-stop-delay 500ms] [-throttling] [-allow actions.txt]
+//	ecslocal [-addr 127.0.0.1:4599] [-region us-east-1] [-seed seed.json] [-start-delay 2s] [-stop-delay 500ms] [-time-scale 1] [-throttling] [-allow actions.txt]
 //	ecslocal status [-endpoint http://127.0.0.1:4599] [-cluster prod]
 package main
 
@@ -51,10 +51,14 @@ func serve(args []string) error {
 	addrFile := fs.String("addr-file", "", "write the listening address to this file once ready")
 	quiet := fs.Bool("quiet", false, "do not log one line per call")
 	region := fs.String("region", "us-east-1", "region of the ARNs of seeded resources and of unsigned requests")
+	timeScale := fs.Float64("time-scale", 1, "multiply every AWS-defined duration (health check intervals, deregistration delays, grace periods, container health check intervals and start periods) by this factor")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	opts := ecslocal.Options{StartDelay: *startDelay, StopDelay: *stopDelay, Throttling: *throttling, Region: *region}
+	if *timeScale <= 0 {
+		return fmt.Errorf("-time-scale must be greater than 0, not %g", *timeScale)
+	}
+	opts := ecslocal.Options{StartDelay: *startDelay, StopDelay: *stopDelay, Throttling: *throttling, Region: *region, TimeScale: *timeScale}
 	if !*quiet {
 		opts.Logger = log.New(os.Stderr, "ecslocal ", log.LstdFlags|log.Lmicroseconds)
 	}
@@ -90,7 +94,7 @@ func serve(args []string) error {
 			return err
 		}
 	}
-	fmt.Fprintf(os.Stderr, "ecslocal listening on %s (start delay %s, stop delay %s)\n", url, *startDelay, *stopDelay)
+	fmt.Fprintf(os.Stderr, "ecslocal listening on %s (start delay %s, stop delay %s, time scale %g)\n", url, *startDelay, *stopDelay, *timeScale)
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -127,7 +131,7 @@ func status(args []string, out io.Writer) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SERVICE\tREVISION\tTASK DEFINITION\tDESIRED\tRUNNING\tPENDING\tAUTO SCALING\tTAGS")
+	fmt.Fprintln(tw, "SERVICE\tREVISION\tTASK DEFINITION\tDESIRED\tRUNNING\tPENDING\tHEALTHY TARGETS\tAUTO SCALING\tTAGS")
 	n := 0
 	for _, s := range rep.Services {
 		if *clusterName != "" && s.Cluster != *clusterName {
@@ -146,12 +150,24 @@ func status(args []string, out io.Writer) error {
 		if s.Status != "ACTIVE" {
 			name += " (" + s.Status + ")"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\n", name, rev, s.TaskDefinition, s.Desired, s.Running, s.Pending, as, fmtTags(s.Tags))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\n", name, rev, s.TaskDefinition, s.Desired, s.Running, s.Pending, fmtTargets(s.TargetGroups), as, fmtTags(s.Tags))
 	}
 	if n == 0 {
 		fmt.Fprintln(tw, "(no services)")
 	}
 	return tw.Flush()
+}
+
+// fmtTargets shows a service's healthy targets in each of its target groups: "web:2".
+func fmtTargets(tgs []ecslocal.ServiceTargets) string {
+	if len(tgs) == 0 {
+		return "-"
+	}
+	parts := make([]string, 0, len(tgs))
+	for _, tg := range tgs {
+		parts = append(parts, fmt.Sprintf("%s:%d", tg.Name, tg.Healthy))
+	}
+	return strings.Join(parts, " ")
 }
 
 func fmtTags(tags map[string]string) string {

@@ -728,3 +728,36 @@ func TestLB_TaskDefinitionHealthSettings(t *testing.T) {
 		}
 	}
 }
+
+// TestLB_Seed: a seed can create load balancers with target groups that services can use at once.
+func TestLB_Seed(t *testing.T) {
+	e := newEnv(t, 0, 0)
+	ctx := context.Background()
+	delay := 30
+	if err := e.srv.ApplySeed(ecslocal.Seed{Clusters: []string{"prod"}, LoadBalancers: []ecslocal.SeedLoadBalancer{{
+		Name: "web", TargetGroups: []ecslocal.SeedTargetGroup{{Name: "blue", DeregistrationDelaySeconds: &delay, HealthCheckIntervalSeconds: 10}, {Name: "green"}},
+	}}}); err != nil {
+		t.Fatal(err)
+	}
+	blue, ok := e.srv.TargetGroupArn("blue")
+	green, ok2 := e.srv.TargetGroupArn("green")
+	if !ok || !ok2 {
+		t.Fatal("seeded target groups not found")
+	}
+	d, err := e.elb.DescribeTargetGroups(ctx, &elbv2.DescribeTargetGroupsInput{TargetGroupArns: []string{blue, green}})
+	if err != nil || len(d.TargetGroups[0].LoadBalancerArns) != 1 || len(d.TargetGroups[1].LoadBalancerArns) != 1 ||
+		aws.ToInt32(d.TargetGroups[0].HealthCheckIntervalSeconds) != 10 || d.TargetGroups[0].TargetType != elbtypes.TargetTypeEnumIp {
+		t.Fatalf("seeded target groups %+v %v", d, err)
+	}
+	attrs, err := e.elb.DescribeTargetGroupAttributes(ctx, &elbv2.DescribeTargetGroupAttributesInput{TargetGroupArn: aws.String(blue)})
+	if err != nil || attr(attrs.Attributes, "deregistration_delay.timeout_seconds") != "30" {
+		t.Fatalf("blue attributes %+v %v", attrs, err)
+	}
+	td := e.registerTD(t, tdSpec{mode: types.NetworkModeAwsvpc})
+	e.fargateService(t, "web", td, 1, aws.String(green), nil)
+	e.at(30 * time.Second)
+	rep := e.srv.Status()
+	if len(rep.TargetGroups) != 2 || rep.TargetGroups[1].Healthy != 1 || rep.TargetGroups[1].LoadBalancers[0] != "web" || rep.Services[0].TargetGroups[0].Name != "green" {
+		t.Fatalf("status %+v", rep)
+	}
+}

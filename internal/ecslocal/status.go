@@ -9,11 +9,32 @@ import (
 	"time"
 )
 
-// Seed is what ecslocal can be started with: clusters to create and task definitions to register
-// (each a RegisterTaskDefinition request body, in order).
+// Seed is what ecslocal can be started with: clusters to create, task definitions to register
+// (each a RegisterTaskDefinition request body, in order) and load balancers to create.
 type Seed struct {
-	Clusters        []string          `json:"clusters"`
-	TaskDefinitions []json.RawMessage `json:"taskDefinitions"`
+	Clusters        []string           `json:"clusters"`
+	TaskDefinitions []json.RawMessage  `json:"taskDefinitions"`
+	LoadBalancers   []SeedLoadBalancer `json:"loadBalancers,omitempty"`
+}
+
+// SeedLoadBalancer is an Application Load Balancer with an HTTP listener on port 80 whose default
+// action forwards to its target groups, the first with weight 1 and the others with weight 0,
+// so that every one of them has an associated load balancer and can serve an ECS service.
+type SeedLoadBalancer struct {
+	Name         string            `json:"name"`
+	TargetGroups []SeedTargetGroup `json:"targetGroups"`
+}
+
+// SeedTargetGroup is an HTTP target group in VPC vpc-ecslocal; unset settings take AWS's
+// defaults (target type ip, port 80).
+type SeedTargetGroup struct {
+	Name                       string `json:"name"`
+	Port                       int    `json:"port,omitempty"`
+	TargetType                 string `json:"targetType,omitempty"`
+	HealthCheckIntervalSeconds int    `json:"healthCheckIntervalSeconds,omitempty"`
+	HealthyThresholdCount      int    `json:"healthyThresholdCount,omitempty"`
+	UnhealthyThresholdCount    int    `json:"unhealthyThresholdCount,omitempty"`
+	DeregistrationDelaySeconds *int   `json:"deregistrationDelaySeconds,omitempty"`
 }
 
 // ApplySeed creates the seed's clusters and registers its task definitions, as CreateCluster and
@@ -34,7 +55,68 @@ func (s *Server) ApplySeed(sd Seed) error {
 			return fmt.Errorf("seeding task definition %d: %s", i+1, err.Message)
 		}
 	}
+	for _, lb := range sd.LoadBalancers {
+		if err := s.seedLoadBalancer(rc, lb); err != nil {
+			return fmt.Errorf("seeding load balancer %q: %s", lb.Name, err.Message)
+		}
+	}
 	return nil
+}
+
+// seedLoadBalancer makes a SeedLoadBalancer with the operations a client would call.
+func (s *Server) seedLoadBalancer(rc *reqCtx, sl SeedLoadBalancer) *apiError {
+	out, err := s.createLoadBalancer(rc, form{"Name": {sl.Name}, "Subnets.member.1": {"subnet-ecslocal-a"}, "Subnets.member.2": {"subnet-ecslocal-b"}})
+	if err != nil {
+		return err
+	}
+	lbArn := out.(xLoadBalancers).LoadBalancers[0].LoadBalancerArn
+	listener := form{"LoadBalancerArn": {lbArn}, "Protocol": {"HTTP"}, "Port": {"80"}, "DefaultActions.member.1.Type": {"forward"}}
+	for i, st := range sl.TargetGroups {
+		q := form{"Name": {st.Name}, "Protocol": {"HTTP"}, "Port": {"80"}, "VpcId": {"vpc-ecslocal"}, "TargetType": {"ip"}}
+		if st.Port != 0 {
+			q["Port"] = []string{strconv.Itoa(st.Port)}
+		}
+		if st.TargetType != "" {
+			q["TargetType"] = []string{st.TargetType}
+		}
+		for k, v := range map[string]int{"HealthCheckIntervalSeconds": st.HealthCheckIntervalSeconds, "HealthyThresholdCount": st.HealthyThresholdCount, "UnhealthyThresholdCount": st.UnhealthyThresholdCount} {
+			if v != 0 {
+				q[k] = []string{strconv.Itoa(v)}
+			}
+		}
+		tgOut, err := s.createTargetGroup(rc, q)
+		if err != nil {
+			return err
+		}
+		arn := tgOut.(xTargetGroups).TargetGroups[0].TargetGroupArn
+		if st.DeregistrationDelaySeconds != nil {
+			if _, err := s.modifyTargetGroupAttributes(rc, form{"TargetGroupArn": {arn}, "Attributes.member.1.Key": {attrDeregistrationDelay},
+				"Attributes.member.1.Value": {strconv.Itoa(*st.DeregistrationDelaySeconds)}}); err != nil {
+				return err
+			}
+		}
+		weight := "0"
+		if i == 0 {
+			weight = "1"
+		}
+		prefix := fmt.Sprintf("DefaultActions.member.1.ForwardConfig.TargetGroups.member.%d.", i+1)
+		listener[prefix+"TargetGroupArn"] = []string{arn}
+		listener[prefix+"Weight"] = []string{weight}
+	}
+	_, err = s.createListener(rc, listener)
+	return err
+}
+
+// TargetGroupArn returns the ARN of the target group of that name.
+func (s *Server) TargetGroupArn(name string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, tg := range s.elb.tgs {
+		if tg.name == name {
+			return tg.arn, true
+		}
+	}
+	return "", false
 }
 
 // LoadSeedFile reads a Seed from a JSON file.
