@@ -138,7 +138,7 @@ func TestAWSCLI_elbv2(t *testing.T) {
 		healthy := 0
 		for _, d := range th {
 			target, health := obj(t, obj(t, d)["Target"]), obj(t, obj(t, d)["TargetHealth"])
-			if target["Port"] != float64(80) || !strings.HasPrefix(target["Id"].(string), "10.") {
+			if id, _ := target["Id"].(string); target["Port"] != float64(80) || !strings.HasPrefix(id, "10.") {
 				t.Fatalf("target %v", target)
 			}
 			if health["State"] == "healthy" {

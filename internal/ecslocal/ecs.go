@@ -139,7 +139,7 @@ type clusterJSON struct {
 }
 
 func (c *cluster) toJSON(withTags bool) clusterJSON {
-	out := clusterJSON{ClusterArn: c.arn, ClusterName: c.name, Status: c.status}
+	out := clusterJSON{ClusterArn: c.arn, ClusterName: c.name, Status: c.status, RegisteredContainerInstancesCount: len(c.instances)}
 	for _, svc := range c.services {
 		if svc.status == "ACTIVE" {
 			out.ActiveServicesCount++

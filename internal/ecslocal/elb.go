@@ -1690,7 +1690,7 @@ func (s *Server) registerTargets(rc *reqCtx, q form) (any, *apiError) {
 		if i := slices.IndexFunc(tg.targets, func(x *target) bool { return x.id == t.Id && x.port == t.Port && x.removeAt.IsZero() }); i >= 0 {
 			continue // already registered
 		}
-		s.register(tg, t.Id, t.Port, s.listenerAt(tg.targetType, t.Id, t.Port, rc.now), nil, rc.now)
+		s.register(tg, t.Id, t.Port, s.listenerAt(tg.targetType, t.Id, t.Port), nil, rc.now)
 	}
 	return nil, nil
 }

@@ -63,13 +63,13 @@ func (svc *service) networkMode(td *taskDefinition) string {
 	return td.networkMode
 }
 
-func (td *taskDefinition) container(name string) (int, *containerDef) {
+func (td *taskDefinition) container(name string) *containerDef {
 	for i := range td.containers {
 		if td.containers[i].Name == name {
-			return i, &td.containers[i]
+			return &td.containers[i]
 		}
 	}
-	return -1, nil
+	return nil
 }
 
 func (c *containerDef) maps(port int) bool {
@@ -113,7 +113,7 @@ func (s *Server) checkLoadBalancers(svc *service, td *taskDefinition, refs []lbR
 		if len(tg.lbs) == 0 {
 			return errf(codeInvalidParameter, "The target group with targetGroupArn %s does not have an associated load balancer.", r.targetGroupArn)
 		}
-		_, c := td.container(r.containerName)
+		c := td.container(r.containerName)
 		if c == nil {
 			return errf(codeInvalidParameter, "The container %s does not exist in the task definition.", r.containerName)
 		}
@@ -294,7 +294,7 @@ func (s *Server) instanceByEC2ID(id string) *containerInstance {
 // listenerAt is how whatever listens at a target answers health checks: the container of a task
 // that has started and not stopped, by its ecslocal.elb-health label; nothing listening, and the
 // checks time out.
-func (s *Server) listenerAt(targetType, id string, port int, now time.Time) healthBehavior {
+func (s *Server) listenerAt(targetType, id string, port int) healthBehavior {
 	for _, c := range s.clusters {
 		for _, svc := range c.services {
 			for _, tk := range svc.tasks {
@@ -365,7 +365,7 @@ func (s *Server) activate(c *cluster, svc *service, tk *task, at time.Time) {
 			continue
 		}
 		id, port := tk.targetOf(r)
-		_, cd := tk.taskDef.container(r.containerName)
+		cd := tk.taskDef.container(r.containerName)
 		b := healthBehavior{kind: noResponse}
 		if cd != nil {
 			b = elbBehaviorOf(*cd)

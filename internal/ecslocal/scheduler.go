@@ -287,7 +287,7 @@ func (s *Server) reconcileLocked(c *cluster, svc *service, t time.Time) {
 	// A task that is draining does not keep the service from a steady state (AWS reports the
 	// steady state while the last deregistered targets still drain); tasks still to be judged
 	// healthy and unhealthy tasks still running do.
-	healthy := !anyGated(svc, primary) || s.servingCount(svc, primary, t) == svc.desired
+	healthy := !anyGated(primary) || s.servingCount(svc, primary, t) == svc.desired
 	if svc.status == "ACTIVE" && len(svc.deployments) == 1 && running == svc.desired && pending == 0 && !stopping && !unhealthyLeft && healthy {
 		if !svc.steady {
 			svc.steady = true
@@ -336,7 +336,7 @@ func (s *Server) servingCount(svc *service, d *deployment, t time.Time) int {
 }
 
 // anyGated tells whether the deployment's tasks wait for health checks.
-func anyGated(svc *service, d *deployment) bool {
+func anyGated(d *deployment) bool {
 	return len(d.lbs) > 0 || d.taskDef.hasHealthCheck()
 }
 

@@ -1,7 +1,8 @@
 // Package ecslocal emulates the Amazon ECS and Application Auto Scaling control planes on the
-// real AWS JSON 1.1 wire protocol, so that the provider, its engine and its tests can run without
-// an AWS account. It is a test double at the wire: every client talks to it through the real
-// aws-sdk-go-v2 clients (or the AWS CLI) with a custom endpoint.
+// real AWS JSON 1.1 wire protocol, and Elastic Load Balancing v2 on its query protocol, so that
+// the provider, its engine and its tests can run without an AWS account. It is a test double at
+// the wire: every client talks to it through the real aws-sdk-go-v2 clients (or the AWS CLI) with
+// a custom endpoint, all three services on one address.
 //
 // Tasks are simulated lazily: every request (and every control call) first advances the world to
 // the clock's current time, applying each task transition at the instant it was due. Timestamps
@@ -66,7 +67,8 @@ type Options struct {
 	TimeScale float64
 }
 
-// Server is an in-memory ECS and Application Auto Scaling endpoint. It implements http.Handler,
+// Server is an in-memory ECS, Application Auto Scaling and Elastic Load Balancing v2 endpoint. It
+// implements http.Handler,
 // and its exported methods are the Go control surface (the same as the HTTP control API).
 type Server struct {
 	mu       sync.Mutex

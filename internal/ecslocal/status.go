@@ -69,7 +69,8 @@ func (s *Server) seedLoadBalancer(rc *reqCtx, sl SeedLoadBalancer) *apiError {
 	if err != nil {
 		return err
 	}
-	lbArn := out.(xLoadBalancers).LoadBalancers[0].LoadBalancerArn
+	lbs, _ := out.(xLoadBalancers)
+	lbArn := lbs.LoadBalancers[0].LoadBalancerArn
 	listener := form{"LoadBalancerArn": {lbArn}, "Protocol": {"HTTP"}, "Port": {"80"}, "DefaultActions.member.1.Type": {"forward"}}
 	for i, st := range sl.TargetGroups {
 		q := form{"Name": {st.Name}, "Protocol": {"HTTP"}, "Port": {"80"}, "VpcId": {"vpc-ecslocal"}, "TargetType": {"ip"}}
@@ -88,7 +89,8 @@ func (s *Server) seedLoadBalancer(rc *reqCtx, sl SeedLoadBalancer) *apiError {
 		if err != nil {
 			return err
 		}
-		arn := tgOut.(xTargetGroups).TargetGroups[0].TargetGroupArn
+		tgs, _ := tgOut.(xTargetGroups)
+		arn := tgs.TargetGroups[0].TargetGroupArn
 		if st.DeregistrationDelaySeconds != nil {
 			if _, err := s.modifyTargetGroupAttributes(rc, form{"TargetGroupArn": {arn}, "Attributes.member.1.Key": {attrDeregistrationDelay},
 				"Attributes.member.1.Value": {strconv.Itoa(*st.DeregistrationDelaySeconds)}}); err != nil {
