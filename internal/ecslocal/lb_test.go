@@ -761,3 +761,42 @@ func TestLB_Seed(t *testing.T) {
 		t.Fatalf("status %+v", rep)
 	}
 }
+
+// TestLB_HealthCheckFailuresTripTheCircuitBreaker: a task stopped for failing its health checks
+// is a failed task of its deployment until the deployment has a healthy task, so a revision whose
+// tasks never become healthy trips the deployment circuit breaker.
+func TestLB_HealthCheckFailuresTripTheCircuitBreaker(t *testing.T) {
+	e := newEnv(t, 0, 0)
+	e.cluster(t)
+	ctx := context.Background()
+	_, tg, _ := e.lbSetup(t, elbtypes.TargetTypeEnumIp)
+	td := e.registerTD(t, tdSpec{mode: types.NetworkModeAwsvpc, labels: map[string]string{"ecslocal.elb-health": "unhealthy"}})
+	if _, err := e.ecs.CreateService(ctx, &ecs.CreateServiceInput{
+		Cluster: aws.String("prod"), ServiceName: aws.String("web"), TaskDefinition: aws.String(td), DesiredCount: aws.Int32(1), LaunchType: types.LaunchTypeFargate,
+		DeploymentConfiguration: &types.DeploymentConfiguration{DeploymentCircuitBreaker: &types.DeploymentCircuitBreaker{Enable: true}},
+		NetworkConfiguration:    &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: []string{"subnet-a"}}},
+		LoadBalancers:           []types.LoadBalancer{{TargetGroupArn: aws.String(tg), ContainerName: aws.String("web"), ContainerPort: aws.Int32(80)}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// Unhealthy 60 s after it starts, each task is replaced; its replacement is unhealthy 60 s
+	// later, which stops it.
+	e.at(180 * time.Second)
+	d := e.describe(t, "web").Deployments[0]
+	if d.FailedTasks != 2 || d.RolloutState != types.DeploymentRolloutStateInProgress {
+		t.Fatalf("at 180 s: %d failed, rollout %s", d.FailedTasks, d.RolloutState)
+	}
+	e.at(240 * time.Second)
+	svc := e.describe(t, "web")
+	d = svc.Deployments[0]
+	if d.FailedTasks != 3 || d.RolloutState != types.DeploymentRolloutStateFailed || aws.ToString(d.RolloutStateReason) != "ECS deployment circuit breaker: tasks failed to start." ||
+		!hasEvent(svc, "deployment failed: tasks failed to start.") {
+		t.Fatalf("at 240 s: %d failed, rollout %s %q, events %q", d.FailedTasks, d.RolloutState, aws.ToString(d.RolloutStateReason), messages(svc))
+	}
+	stopped := e.tasks(t, "web", types.DesiredStatusStopped)
+	for _, tk := range stopped {
+		if !strings.HasPrefix(aws.ToString(tk.StoppedReason), "Task failed ELB health checks in (target-group ") {
+			t.Fatalf("stopped reason %q", aws.ToString(tk.StoppedReason))
+		}
+	}
+}

@@ -129,7 +129,7 @@ type deployment struct {
 	updatedAt   time.Time
 	rollout     string // IN_PROGRESS, COMPLETED, FAILED
 	rolloutWhy  string
-	everRunning bool // a task of this deployment has reached RUNNING
+	everRunning bool // a task of this deployment has run successfully: RUNNING, and healthy if it waits for health checks
 	// lbs are the load balancers its tasks register with (a change of the service's load
 	// balancers starts a new deployment).
 	lbs []lbRef

@@ -103,8 +103,9 @@ func (s *Server) applyTaskEvent(e *qEvent) {
 		t.lastStatus = "RUNNING"
 		t.startedAt = at
 		svc.consecutiveFail = 0
-		if !t.dep.everRunning {
-			// ECS stops counting failed tasks once a deployment has a running task.
+		if !t.dep.everRunning && !t.gated() {
+			// ECS stops counting failed tasks once a deployment has a running task (one that
+			// waits for health checks counts once it is healthy, see reconcileLocked).
 			t.dep.everRunning = true
 			t.dep.failedTasks = 0
 		}
@@ -155,7 +156,12 @@ func (s *Server) failTask(t *task, at time.Time) {
 		}
 		svc.nextLaunch = at.Add(backoff)
 	}
-	d := t.dep
+	s.circuitBreaker(svc, t.dep, at)
+}
+
+// circuitBreaker fails a deployment in progress whose failed tasks reach the threshold, when the
+// service enables the deployment circuit breaker.
+func (s *Server) circuitBreaker(svc *service, d *deployment, at time.Time) {
 	if cb, ok := svc.deploymentConfig["deploymentCircuitBreaker"].(map[string]any); ok && cb["enable"] == true &&
 		d.rollout == "IN_PROGRESS" && d.failedTasks >= circuitBreakerThreshold(d.desired) {
 		d.rollout = "FAILED"
@@ -184,6 +190,15 @@ func behaviorOf(td *taskDefinition) behavior {
 func (s *Server) reconcileLocked(c *cluster, svc *service, t time.Time) {
 	primary := svc.deployments[0]
 	primary.desired = svc.desired
+	// A deployment whose tasks wait for health checks has a successfully running task once one is
+	// healthy; from then on its failed tasks are no longer counted (Deployment API reference,
+	// failedTasks).
+	for _, d := range svc.deployments {
+		if !d.everRunning && anyGated(d) && s.servingCount(svc, d, t) > 0 {
+			d.everRunning = true
+			d.failedTasks = 0
+		}
+	}
 	var live, unhealthy []*task // primary tasks that should be running; those found unhealthy
 	for _, tk := range svc.tasks {
 		if tk.dep == primary && tk.desiredStatus == "RUNNING" {
@@ -411,6 +426,12 @@ func (s *Server) stopUnhealthy(c *cluster, svc *service, tasks []*task, t time.T
 	var drained []stopped
 	for _, tk := range tasks {
 		s.addEvent(svc, t, tk.unhealthy.event)
+		// A task that "fails any of its defined health checks and is stopped" is a failed task of
+		// its deployment (Deployment API reference, failedTasks).
+		if !tk.dep.everRunning {
+			tk.dep.failedTasks++
+			s.circuitBreaker(svc, tk.dep, t)
+		}
 		if tgs := s.beginStop(c, svc, tk, t, tk.unhealthy.reason); len(tgs) > 0 {
 			drained = append(drained, stopped{tk, tgs})
 		}
