@@ -1,6 +1,9 @@
 package ecslocal
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"strings"
+)
 
 // impliedActionsLocked lists the IAM actions that AWS authorizes as part of a call besides the
 // call's own action, so that an allow-list without them fails the call as AWS would:
@@ -35,6 +38,17 @@ func (s *Server) impliedActionsLocked(service, op string, body []byte) []string 
 		if !s.linkedRole {
 			return []string{"iam:CreateServiceLinkedRole"}
 		}
+	}
+	return nil
+}
+
+// impliedQueryActions lists the actions AWS authorizes as part of an Elastic Load Balancing call:
+// creating a resource with tags is authorized as elasticloadbalancing:AddTags too ("ELB API
+// permissions to tag resources during creation",
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/userguide/tagging-resources-during-creation.html).
+func impliedQueryActions(op string, q form) []string {
+	if strings.HasPrefix(op, "Create") && len(q.structs("Tags")) > 0 {
+		return []string{svcELB + ":AddTags"}
 	}
 	return nil
 }

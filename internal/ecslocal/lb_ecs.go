@@ -650,11 +650,13 @@ func (c *cluster) instanceJSON(ci *containerInstance) containerInstanceJSON {
 			if tk.instance != ci {
 				continue
 			}
-			switch tk.lastStatus {
-			case "PENDING":
-				out.PendingTasksCount++
-			case "RUNNING", "DEACTIVATING", "STOPPING":
+			// runningTasksCount counts the tasks whose desired status is RUNNING,
+			// pendingTasksCount those that are PENDING (ContainerInstance API reference).
+			if tk.desiredStatus == "RUNNING" && tk.lastStatus != "STOPPED" {
 				out.RunningTasksCount++
+			}
+			if tk.lastStatus == "PENDING" {
+				out.PendingTasksCount++
 			}
 		}
 	}

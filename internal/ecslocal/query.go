@@ -76,15 +76,8 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request) {
 	s.advanceLocked(now)
 	rc := &reqCtx{now: now, region: s.regionOf(r)}
 	call := Call{Seq: s.nextSeq(), Time: now, Service: svcELB, Operation: op, Resource: q.resource(), Write: isWrite(op)}
-	var implied []string
-	// Tagging on create is authorized as elasticloadbalancing:AddTags too ("ELB API permissions
-	// to tag resources during creation",
-	// https://docs.aws.amazon.com/elasticloadbalancing/latest/userguide/tagging-resources-during-creation.html).
-	if strings.HasPrefix(op, "Create") && len(q.structs("Tags")) > 0 {
-		implied = []string{svcELB + ":AddTags"}
-	}
 	var out any
-	aerr := s.gateLocked(svcELB, op, implied, now)
+	aerr := s.gateLocked(svcELB, op, impliedQueryActions(op, q), now)
 	if aerr != nil {
 		// The query protocol's spellings of the common errors: AccessDenied with HTTP 403, and
 		// Throttling.
