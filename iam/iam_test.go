@@ -63,6 +63,9 @@ func TestPolicyAllowsEveryCall(t *testing.T) {
 	for _, m := range methods(reflect.TypeFor[deploy.AutoScalingAPI]()) {
 		called["application-autoscaling:"+m] = true
 	}
+	for _, m := range methods(reflect.TypeFor[deploy.ELBAPI]()) {
+		called["elasticloadbalancing:"+m] = true
+	}
 	for _, a := range sourceCalls(t, filepath.Join("..", "internal", "deploy"), filepath.Join("..", "internal", "provider")) {
 		called[a] = true
 	}

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 )
 
 // Apply carries out what a plan previewed (DESIGN.md §11). It finds what is live, decides the
@@ -48,9 +51,12 @@ func (e *Engine) observe(ctx context.Context, in *PreviewInput, action Action, d
 		return nil, nil, err
 	}
 	// A deployment runs the configured task definition: it is checked before anything else.
-	var tdARN string
+	var td *types.TaskDefinition
 	if action == ActionCreate || action == ActionDeploy {
-		if tdARN, err = e.resolveTaskDefinition(ctx, in.Config, st); err != nil {
+		if td, err = e.resolveTaskDefinition(ctx, in.Config, st); err != nil {
+			return nil, nil, err
+		}
+		if err := e.checkLoadBalancers(ctx, in.Config.Service.LoadBalancers, td); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -68,11 +74,17 @@ func (e *Engine) observe(ctx context.Context, in *PreviewInput, action Action, d
 		return nil, nil, fmt.Errorf("post-production rollback to %s: %w", st.Previous.Name, ErrPreviousGone)
 	}
 	if gone { // the rollback becomes a deployment
-		if tdARN, err = e.resolveTaskDefinition(ctx, in.Config, st); err != nil {
+		if td, err = e.resolveTaskDefinition(ctx, in.Config, st); err != nil {
+			return nil, nil, err
+		}
+		if err := e.checkLoadBalancers(ctx, in.Config.Service.LoadBalancers, td); err != nil {
 			return nil, nil, err
 		}
 	}
-	in.View.TaskDefinitionARN = tdARN
+	if td != nil {
+		in.View.TaskDefinitionARN = aws.ToString(td.TaskDefinitionArn)
+		r.wt.taskDefs[in.View.TaskDefinitionARN] = td
+	}
 	return r, inv, nil
 }
 
@@ -99,7 +111,7 @@ func (r *run) carryOut(ctx context.Context, in PreviewInput, inv *inventory, pv 
 	r.res.State = in.State
 	r.res.HighestRevision = in.View.HighestRevision
 	for _, n := range pv.Notes {
-		if n.Field != "desired_count" {
+		if n.Summary == "Phase Ignored" { // the others are about the plan
 			r.warn(ctx, n.Detail)
 		}
 	}
@@ -116,7 +128,8 @@ func (r *run) carryOut(ctx context.Context, in PreviewInput, inv *inventory, pv 
 	default:
 		res, err = r.updateScaling(ctx, pv)
 	}
-	if err == nil {
+	if res != nil {
+		// Also after a rolled-back update: the failed revision holds its name now.
 		res.Action = pv.Action
 		res.View = viewAfter(res, inv, r.cfg)
 	}

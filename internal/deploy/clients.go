@@ -19,6 +19,7 @@ type ECSAPI interface {
 	ListServices(ctx context.Context, in *ecs.ListServicesInput, optFns ...func(*ecs.Options)) (*ecs.ListServicesOutput, error)
 	ListTasks(ctx context.Context, in *ecs.ListTasksInput, optFns ...func(*ecs.Options)) (*ecs.ListTasksOutput, error)
 	DescribeTasks(ctx context.Context, in *ecs.DescribeTasksInput, optFns ...func(*ecs.Options)) (*ecs.DescribeTasksOutput, error)
+	DescribeContainerInstances(ctx context.Context, in *ecs.DescribeContainerInstancesInput, optFns ...func(*ecs.Options)) (*ecs.DescribeContainerInstancesOutput, error)
 }
 
 // AutoScalingAPI is the part of the Application Auto Scaling client the engine calls.
@@ -81,9 +82,11 @@ func (nopLogger) Warn(context.Context, string, map[string]any)  {}
 type Engine struct {
 	ECS         ECSAPI
 	AutoScaling AutoScalingAPI
-	Clock       Clock  // default RealClock
-	Log         Logger // default: discard
-	Poll        PollConfig
+	// ELB reads target health; it is needed only for services behind a load balancer.
+	ELB   ELBAPI
+	Clock Clock  // default RealClock
+	Log   Logger // default: discard
+	Poll  PollConfig
 }
 
 func (e *Engine) clock() Clock {

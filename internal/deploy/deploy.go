@@ -91,27 +91,27 @@ func (r *run) waitFor(ctx context.Context, kind string, goals []goal, w *watch) 
 }
 
 // resolveTaskDefinition checks that the configured task definition is ACTIVE and of the family
-// production runs, and returns its ARN.
-func (e *Engine) resolveTaskDefinition(ctx context.Context, cfg Config, st State) (string, error) {
+// production runs, and returns it.
+func (e *Engine) resolveTaskDefinition(ctx context.Context, cfg Config, st State) (*types.TaskDefinition, error) {
 	td, err := e.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(cfg.TaskDefinition)})
 	if err != nil {
 		// ECS answers a missing task definition with this ClientException; other client errors
 		// (access denied, bad input) are reported as they are.
 		var ce *types.ClientException
 		if errors.As(err, &ce) && strings.Contains(ce.ErrorMessage(), "Unable to describe task definition") {
-			return "", &InputError{Field: "task_definition", Message: fmt.Sprintf("task definition %q does not exist", cfg.TaskDefinition), Err: err}
+			return nil, &InputError{Field: "task_definition", Message: fmt.Sprintf("task definition %q does not exist", cfg.TaskDefinition), Err: err}
 		}
-		return "", fmt.Errorf("describing task definition %s: %w", cfg.TaskDefinition, err)
+		return nil, fmt.Errorf("describing task definition %s: %w", cfg.TaskDefinition, err)
 	}
 	if td.TaskDefinition.Status != types.TaskDefinitionStatusActive {
-		return "", &InputError{Field: "task_definition", Message: fmt.Sprintf("task definition %q is %s; only an ACTIVE task definition can be deployed", cfg.TaskDefinition, td.TaskDefinition.Status)}
+		return nil, &InputError{Field: "task_definition", Message: fmt.Sprintf("task definition %q is %s; only an ACTIVE task definition can be deployed", cfg.TaskDefinition, td.TaskDefinition.Status)}
 	}
 	if st.Current != nil && st.Current.TaskDefinition != "" {
 		if was, now := Family(st.Current.TaskDefinition), aws.ToString(td.TaskDefinition.Family); was != now {
-			return "", &InputError{Field: "task_definition", Message: fmt.Sprintf("task definition %q is of family %q, but this deployment runs family %q; a different family needs a new resource", cfg.TaskDefinition, now, was)}
+			return nil, &InputError{Field: "task_definition", Message: fmt.Sprintf("task definition %q is of family %q, but this deployment runs family %q; a different family needs a new resource", cfg.TaskDefinition, now, was)}
 		}
 	}
-	return aws.ToString(td.TaskDefinition.TaskDefinitionArn), nil
+	return td.TaskDefinition, nil
 }
 
 // Family returns the family of "family", "family:revision" or a task definition ARN.

@@ -69,6 +69,10 @@ type watch struct {
 	expected   int    // launches the phase itself causes
 	baseFailed int
 	failures   int
+	// unhealthy counts tasks a load balancer or health check reports unhealthy past the grace
+	// period, with health quoting why, from the last health read.
+	unhealthy int
+	health    []string
 }
 
 var startedEvent = regexp.MustCompile(`has started (\d+) tasks`)
@@ -89,7 +93,7 @@ func (w *watch) observe(svc types.Service) {
 	if len(svc.Deployments) > 0 {
 		failed = int(svc.Deployments[0].FailedTasks) - w.baseFailed
 	}
-	w.failures = max(w.failures, launched-w.expected, failed)
+	w.failures = max(w.failures, launched-w.expected, failed, w.unhealthy)
 }
 
 // newWatch takes a baseline of the new service before the phase scales it to count.
@@ -135,15 +139,25 @@ type waiter struct {
 	poll    PollConfig
 	learned map[string]time.Duration
 	calls   int
+	// What health reads learned and keep: task definitions, where each task is registered, the
+	// EC2 instance of each container instance; and how many calls they made.
+	taskDefs    map[string]*types.TaskDefinition
+	tasks       map[string]healthTask
+	instances   map[string]string
+	healthCalls int
 }
 
 func newWaiter(e *Engine, cluster string) *waiter {
-	return &waiter{e: e, cluster: cluster, poll: e.Poll.withDefaults(), learned: map[string]time.Duration{}}
+	return &waiter{
+		e: e, cluster: cluster, poll: e.Poll.withDefaults(), learned: map[string]time.Duration{},
+		taskDefs: map[string]*types.TaskDefinition{}, tasks: map[string]healthTask{}, instances: map[string]string{},
+	}
 }
 
 // wait polls until every goal is met. kind names the sort of wait ("start", "stop") for
-// learning. w, when set, fails the wait once the new revision's failures reach the threshold.
-// One DescribeServices call covers every service of a poll.
+// learning; a "start" goal is met only when its tasks serve (health.go). w, when set, fails the
+// wait once the new revision's failures reach the threshold. One DescribeServices call covers
+// every service of a poll.
 func (wt *waiter) wait(ctx context.Context, kind string, goals []goal, w *watch, timeout time.Duration) (map[string]types.Service, error) {
 	clock := wt.e.clock()
 	start := clock.Now()
@@ -156,6 +170,7 @@ func (wt *waiter) wait(ctx context.Context, kind string, goals []goal, w *watch,
 		names = append(names, w.name)
 	}
 	callsBefore := wt.calls
+	health := map[string]*servingCount{} // the last health read of each goal's service
 	// The first poll comes just before what this kind of wait took before, if that is known, and
 	// polls stay tight around that moment; otherwise polls come at an eighth of the time waited
 	// so far, so a wait is noticed within about 12 % of its length at a cost that grows only
@@ -202,7 +217,18 @@ func (wt *waiter) wait(ctx context.Context, kind string, goals []goal, w *watch,
 		for _, g := range goals {
 			if !g.met(found[g.name]) {
 				done = false
+				continue
 			}
+			if kind == "start" {
+				serving, err := wt.serves(ctx, found[g.name], g, w, health)
+				if err != nil {
+					return found, err
+				}
+				done = done && serving
+			}
+		}
+		if w != nil && w.failures >= w.threshold {
+			return found, wt.tasksFailed(ctx, found[w.name], w)
 		}
 		if done {
 			took := clock.Now().Sub(start)
@@ -213,9 +239,40 @@ func (wt *waiter) wait(ctx context.Context, kind string, goals []goal, w *watch,
 			return found, nil
 		}
 		if !clock.Now().Before(deadline) {
-			return found, wt.timedOut(goals, found, timeout)
+			return found, wt.timedOut(goals, found, health, timeout)
 		}
 	}
+}
+
+// serves reads whether a service whose running count is met also serves that many tasks, and
+// counts the revision's unhealthy tasks past their grace period as failures of w.
+func (wt *waiter) serves(ctx context.Context, svc types.Service, g goal, w *watch, health map[string]*servingCount) (bool, error) {
+	spec, err := wt.spec(ctx, svc)
+	if err != nil {
+		return false, apiPhaseFailure(ctx, err)
+	}
+	if !spec.gated() {
+		return true, nil
+	}
+	sc, err := wt.serving(ctx, svc, spec)
+	if err != nil {
+		return false, apiPhaseFailure(ctx, err)
+	}
+	health[g.name] = sc
+	if w != nil && w.name == g.name {
+		w.unhealthy = sc.unhealthy
+		w.health = sc.evidence
+		w.failures = max(w.failures, w.unhealthy)
+	}
+	return sc.serving >= g.count, nil
+}
+
+// apiPhaseFailure is a failed call during a wait: a cancellation, or an API error.
+func apiPhaseFailure(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return cancelled(ctx.Err())
+	}
+	return &PhaseFailure{Kind: FailureAPI, Message: err.Error(), Err: err}
 }
 
 // pause waits d (a bake time) while watching the new revision for failures. It polls at the
@@ -263,13 +320,16 @@ func (wt *waiter) tasksFailed(ctx context.Context, svc types.Service, w *watch) 
 		Kind:    FailureTasks,
 		Message: fmt.Sprintf("%d tasks of %s failed (threshold %d)", w.failures, name, w.threshold),
 	}
+	f.Evidence = append(f.Evidence, w.health...)
 	f.Evidence = append(f.Evidence, wt.stoppedReasons(ctx, name)...)
 	f.Evidence = append(f.Evidence, latestEvents(svc, 3)...)
 	return f
 }
 
-// stoppedReasons quotes the stop reasons of the service's failed tasks (those ECS did not stop
-// on purpose), each reason once with how many tasks gave it.
+// stoppedReasons quotes the stop reasons of the service's failed tasks, each reason once with
+// how many tasks gave it. Only the scale-in stops the rollout asked for are left out, by their
+// reason: ECS stops tasks that fail load balancer health checks with the same stop code,
+// ServiceSchedulerInitiated, and those are evidence.
 func (wt *waiter) stoppedReasons(ctx context.Context, service string) []string {
 	list, err := wt.e.ECS.ListTasks(ctx, &ecs.ListTasksInput{
 		Cluster: aws.String(wt.cluster), ServiceName: aws.String(service), DesiredStatus: types.DesiredStatusStopped,
@@ -288,10 +348,10 @@ func (wt *waiter) stoppedReasons(ctx context.Context, service string) []string {
 	counts := map[string]int{}
 	var order []string
 	for _, t := range out.Tasks {
-		if t.StopCode == types.TaskStopCodeServiceSchedulerInitiated || t.StopCode == types.TaskStopCodeUserInitiated {
+		reason := aws.ToString(t.StoppedReason)
+		if t.StopCode == types.TaskStopCodeUserInitiated || strings.HasPrefix(reason, "Scaling activity initiated by") {
 			continue
 		}
-		reason := aws.ToString(t.StoppedReason)
 		for _, c := range t.Containers {
 			if c.ExitCode != nil && aws.ToInt32(c.ExitCode) != 0 {
 				reason += fmt.Sprintf(" (container %s exit code %d)", aws.ToString(c.Name), aws.ToInt32(c.ExitCode))
@@ -318,11 +378,17 @@ func latestEvents(svc types.Service, n int) []string {
 	return out
 }
 
-func (wt *waiter) timedOut(goals []goal, found map[string]types.Service, timeout time.Duration) error {
+func (wt *waiter) timedOut(goals []goal, found map[string]types.Service, health map[string]*servingCount, timeout time.Duration) error {
 	var parts []string
 	var ev []string
 	for _, g := range goals {
 		svc := found[g.name]
+		if sc, ok := health[g.name]; ok && g.met(svc) && sc.serving < g.count {
+			parts = append(parts, fmt.Sprintf("%s has %d running of %d, of which %d serve (healthy in every target group and health check)", g.name, svc.RunningCount, g.count, sc.serving))
+			ev = append(ev, sc.evidence...)
+			ev = append(ev, latestEvents(svc, 2)...)
+			continue
+		}
 		if !g.met(svc) {
 			parts = append(parts, fmt.Sprintf("%s has %d running and %d pending of %d", g.name, svc.RunningCount, svc.PendingCount, g.count))
 			ev = append(ev, latestEvents(svc, 2)...)

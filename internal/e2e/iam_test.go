@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 
 	"github.com/phased-ecs/terraform-provider-ecs/internal/deploy"
 	"github.com/phased-ecs/terraform-provider-ecs/internal/ecslocal"
@@ -49,10 +50,19 @@ func leastPrivilegeActions(t *testing.T) []string {
 	return out
 }
 
-// bestEffortActions are calls whose failure the engine survives by design: ListTasks and
-// DescribeTasks only learn how long tasks take to start (a polling estimate) and fetch the
-// stopped reasons quoted as evidence. Denied, they must still be reported, as a warning.
+// bestEffortActions are calls whose failure the engine survives by design for a service with
+// neither a load balancer nor a health check: ListTasks and DescribeTasks only learn how long
+// tasks take to start (a polling estimate) and fetch the stopped reasons quoted as evidence.
+// Denied, they must still be reported, as a warning. For a service behind a load balancer they
+// read where its tasks are registered, and a denial fails the wait: counting RUNNING tasks
+// instead would be a lie.
 var bestEffortActions = []string{"ecs:ListTasks", "ecs:DescribeTasks"}
+
+// Steps of the least-privilege scenario: the first plainSteps have no load balancer.
+const (
+	plainSteps    = 6
+	scenarioSteps = 8
+)
 
 // stepOutcome is what one step of the least-privilege scenario returned.
 type stepOutcome struct {
@@ -67,13 +77,22 @@ type stepOutcome struct {
 // failed deployment that is rolled back, an auto scaling update that drops a policy, a read
 // and a destroy. It stops at the first step that fails unexpectedly.
 func leastPrivilegeScenario(allow []string) ([]stepOutcome, *ecslocal.Server, error) {
-	srv := ecslocal.New(ecslocal.Options{StartDelay: 20 * time.Millisecond, StopDelay: 10 * time.Millisecond, Region: "eu-west-1"})
+	srv := ecslocal.New(ecslocal.Options{StartDelay: 20 * time.Millisecond, StopDelay: 10 * time.Millisecond, Region: "eu-west-1", TimeScale: 0.001})
 	hs := httptest.NewServer(srv)
 	defer hs.Close()
 	td := func(label string) json.RawMessage {
 		return json.RawMessage(fmt.Sprintf(`{"family":"web","containerDefinitions":[{"name":"web","image":"nginx","dockerLabels":{"ecslocal.behavior":%q}}]}`, label))
 	}
-	if err := srv.ApplySeed(ecslocal.Seed{Clusters: []string{"prod"}, TaskDefinitions: []json.RawMessage{td("healthy"), td("healthy"), td("crash-on-start")}}); err != nil {
+	// Two services behind load balancers: api (awsvpc, an ip target group) and legacy (bridge
+	// on EC2, an instance target group, with a dynamic host port).
+	api := json.RawMessage(`{"family":"api","networkMode":"awsvpc","containerDefinitions":[{"name":"api","image":"nginx","portMappings":[{"containerPort":8080}]}]}`)
+	legacy := json.RawMessage(`{"family":"legacy","networkMode":"bridge","containerDefinitions":[{"name":"legacy","image":"nginx","portMappings":[{"containerPort":80,"hostPort":0}]}]}`)
+	if err := srv.ApplySeed(ecslocal.Seed{
+		Clusters: []string{"prod"}, TaskDefinitions: []json.RawMessage{td("healthy"), td("healthy"), td("crash-on-start"), api, legacy},
+		LoadBalancers: []ecslocal.SeedLoadBalancer{{Name: "front", TargetGroups: []ecslocal.SeedTargetGroup{
+			{Name: "api", Port: 8080, TargetType: "ip"}, {Name: "legacy", Port: 80, TargetType: "instance"},
+		}}},
+	}); err != nil {
 		return nil, srv, err
 	}
 	srv.SetAllowedActions(allow)
@@ -81,6 +100,7 @@ func leastPrivilegeScenario(allow []string) ([]stepOutcome, *ecslocal.Server, er
 	eng := &deploy.Engine{
 		ECS:         ecs.NewFromConfig(awsCfg, func(o *ecs.Options) { o.BaseEndpoint = aws.String(hs.URL) }),
 		AutoScaling: applicationautoscaling.NewFromConfig(awsCfg, func(o *applicationautoscaling.Options) { o.BaseEndpoint = aws.String(hs.URL) }),
+		ELB:         elbv2.NewFromConfig(awsCfg, func(o *elbv2.Options) { o.BaseEndpoint = aws.String(hs.URL) }),
 		Poll:        deploy.PollConfig{Initial: 10 * time.Millisecond, Max: 100 * time.Millisecond},
 	}
 	four := 4
@@ -137,6 +157,32 @@ func leastPrivilegeScenario(allow []string) ([]stepOutcome, *ecslocal.Server, er
 	}
 	err = eng.Delete(ctx, cfg(tdHealthy2, cpu), st)
 	record("destroy", nil, err)
+	if err != nil {
+		return out, srv, nil
+	}
+	two := 2
+	for _, lb := range []struct{ step, name, td, tg, launch string }{
+		{"load-balanced deployment of api:1 (awsvpc)", "api", "api:1", "api", ""},
+		{"load-balanced deployment of legacy:1 (bridge on EC2)", "legacy", "legacy:1", "legacy", "EC2"},
+	} {
+		tg, ok := srv.TargetGroupArn(lb.tg)
+		if !ok {
+			return out, srv, fmt.Errorf("target group %s was not seeded", lb.tg)
+		}
+		c := deploy.Config{
+			Cluster: "prod", Name: lb.name, DeploymentID: "prod/" + lb.name, TaskDefinition: lb.td, DesiredCount: &two,
+			SteadyStateTimeout: 20 * time.Second, FailedTaskThreshold: 1,
+			Service: deploy.ServiceTemplate{LaunchType: lb.launch, LoadBalancers: []deploy.LoadBalancer{{TargetGroupARN: tg, ContainerName: lb.name, ContainerPort: map[string]int{"api": 8080, "legacy": 80}[lb.name]}}},
+		}
+		if lb.launch == "" {
+			c.Service.Network = &deploy.NetworkConfig{Subnets: []string{"subnet-1"}}
+		}
+		res, err := eng.Deploy(ctx, c, deploy.State{})
+		record(lb.step, res, err)
+		if err != nil {
+			return out, srv, nil
+		}
+	}
 	return out, srv, nil
 }
 
@@ -157,7 +203,7 @@ func TestLeastPrivilege(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(steps) != 6 {
+	if len(steps) != scenarioSteps {
 		t.Fatalf("with every listed action allowed, the scenario stopped at %q: %v", steps[len(steps)-1].step, steps[len(steps)-1].err)
 	}
 	for _, s := range steps {
@@ -227,8 +273,11 @@ func TestLeastPrivilege(t *testing.T) {
 				if len(warnedHere) == 0 && len(errored) == 0 {
 					t.Errorf("no warning or error names the denied %s; steps: %s", a, describeSteps(results[i]))
 				}
-				if len(results[i]) != 6 || last.err != nil {
-					t.Errorf("without the best-effort %s the scenario should still complete; steps: %s", a, describeSteps(results[i]))
+				if len(results[i]) <= plainSteps || results[i][plainSteps-1].err != nil {
+					t.Errorf("without the best-effort %s the steps without a load balancer should still complete; steps: %s", a, describeSteps(results[i]))
+				}
+				if len(errored) == 0 || len(results[i]) != plainSteps+1 || !names(last.err.Error()) {
+					t.Errorf("without %s the load-balanced deployment should fail with an error naming it; steps: %s", a, describeSteps(results[i]))
 				}
 				warned++
 				t.Logf("denied %s reported as a warning in: %v", a, warnedHere)
@@ -242,7 +291,7 @@ func TestLeastPrivilege(t *testing.T) {
 			}
 		})
 	}
-	t.Logf("least privilege, engine-driven: %d actions in least-privilege-actions.txt; 1 baseline run with exactly that allow-list (6 steps, no denial, every callable action called); %d runs with one action removed: %d failed with an AccessDenied error naming the action, %d best-effort actions reported as a warning naming it; %s",
+	t.Logf("least privilege, engine-driven: %d actions in least-privilege-actions.txt; 1 baseline run with exactly that allow-list (8 steps, no denial, every callable action called); %d runs with one action removed: %d failed with an AccessDenied error naming the action, %d best-effort actions reported as a warning naming it; %s",
 		len(actions), len(actions), failed, warned, time.Since(started).Round(time.Millisecond))
 }
 

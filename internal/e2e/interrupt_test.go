@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -144,6 +145,14 @@ func checkStateAfterInterrupt(t *testing.T, before, after []byte) {
 		delete(ba, k)
 		delete(aa, k)
 	}
+	// Private state holds the fingerprints, which must not change, and what was last seen live,
+	// which a rolled-back update does change: the failed revision holds its name now.
+	if fb, fa := privateKey(t, b, "fingerprints"), privateKey(t, a, "fingerprints"); fb != fa {
+		t.Errorf("the fingerprints in private state changed after Ctrl-C: %s → %s", fb, fa)
+	}
+	for _, doc := range []map[string]any{b, a} {
+		delete(instance(t, doc), "private")
+	}
 	delete(b, "serial")
 	delete(a, "serial")
 	if !reflect.DeepEqual(b, a) {
@@ -151,4 +160,39 @@ func checkStateAfterInterrupt(t *testing.T, before, after []byte) {
 		aj, _ := json.MarshalIndent(a, "", "  ")
 		t.Errorf("the state after Ctrl-C differs from the prior state beyond last_rollout and highest_revision:\nbefore %s\nafter  %s", bj, aj)
 	}
+}
+
+// instance is the one resource instance of a state document.
+func instance(t *testing.T, doc map[string]any) map[string]any {
+	t.Helper()
+	res, _ := doc["resources"].([]any)
+	if len(res) != 1 {
+		t.Fatalf("state holds %d resources, want 1", len(res))
+	}
+	inst, _ := res[0].(map[string]any)["instances"].([]any)
+	if len(inst) != 1 {
+		t.Fatalf("state holds %d instances, want 1", len(inst))
+	}
+	m, _ := inst[0].(map[string]any)
+	return m
+}
+
+// privateKey returns one key of the provider's private state in a state document: Terraform
+// stores the private bytes base64-encoded, and the framework keeps them as a JSON object of
+// base64-encoded values.
+func privateKey(t *testing.T, doc map[string]any, key string) string {
+	t.Helper()
+	raw, _ := instance(t, doc)["private"].(string)
+	if raw == "" {
+		return ""
+	}
+	b, err := base64.StdEncoding.DecodeString(raw)
+	if err != nil {
+		t.Fatalf("private state is not base64: %v", err)
+	}
+	var m map[string][]byte
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("private state is not a JSON object: %v", err)
+	}
+	return string(m[key])
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 )
@@ -26,6 +27,9 @@ type Clients struct {
 	ECS *ecs.Client
 	// AutoScaling calls the Application Auto Scaling API (ECS Service Auto Scaling).
 	AutoScaling *applicationautoscaling.Client
+	// ELB calls the Elastic Load Balancing v2 API, to read the target health of services
+	// behind a load balancer.
+	ELB *elasticloadbalancingv2.Client
 	// Region is the AWS Region the clients call, as resolved from the configuration and environment.
 	Region string
 	// CloudWatchEndpoint is the configured endpoints.cloudwatch URL, or "" for the SDK's own
@@ -63,6 +67,7 @@ type endpointsConfig struct {
 	ECS                    string
 	ApplicationAutoscaling string
 	CloudWatch             string
+	ELBv2                  string
 }
 
 // errNoRegion is returned by newClients when neither the configuration nor the environment names
@@ -149,6 +154,11 @@ func newClients(ctx context.Context, cfg clientConfig) (*Clients, error) {
 		}),
 		AutoScaling: applicationautoscaling.NewFromConfig(awsCfg, func(o *applicationautoscaling.Options) {
 			if url := cfg.Endpoints.ApplicationAutoscaling; url != "" {
+				o.BaseEndpoint = aws.String(url)
+			}
+		}),
+		ELB: elasticloadbalancingv2.NewFromConfig(awsCfg, func(o *elasticloadbalancingv2.Options) {
+			if url := cfg.Endpoints.ELBv2; url != "" {
 				o.BaseEndpoint = aws.String(url)
 			}
 		}),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -62,7 +63,7 @@ func (r *phasedDeploymentResource) Configure(_ context.Context, req resource.Con
 }
 
 func (r *phasedDeploymentResource) engine() *deploy.Engine {
-	return &deploy.Engine{ECS: r.clients.ECS, AutoScaling: r.clients.AutoScaling, Log: tflogLogger{}, Poll: r.poll}
+	return &deploy.Engine{ECS: r.clients.ECS, AutoScaling: r.clients.AutoScaling, ELB: r.clients.ELB, Log: tflogLogger{}, Poll: r.poll}
 }
 
 // tflogLogger sends the engine's progress to tflog: TF_LOG_PROVIDER=INFO shows each step of a
@@ -198,11 +199,11 @@ func (r *phasedDeploymentResource) Update(ctx context.Context, req resource.Upda
 		engineError(&resp.Diagnostics, "update", err)
 		if res != nil && res.Rollout != nil {
 			// A rolled-back update: the prior state stays, with the raised highest revision and
-			// the rollout's record, so the next plan offers the same deployment again. What was
-			// seen live before no longer holds (the failed revision took a name).
+			// the rollout's record, so the next plan offers the same deployment again; what is
+			// live now, for that plan, has the failed revision holding its name.
 			state.HighestRevision = types.Int64Value(int64(res.HighestRevision))
 			state.LastRollout = rolloutObject(res.Rollout)
-			saveView(ctx, resp.Private.SetKey, nil, &resp.Diagnostics)
+			saveView(ctx, resp.Private.SetKey, res.View, &resp.Diagnostics)
 			resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 		}
 		return
@@ -319,7 +320,7 @@ func engineError(diags *diag.Diagnostics, op string, err error) {
 	case errors.As(err, &le):
 		addLastPhaseError(diags, le)
 	case errors.As(err, &ie) && ie.Field != "":
-		diags.AddAttributeError(path.Root(ie.Field), "Invalid "+titleField(ie.Field), ie.Error()+". Nothing was changed.")
+		diags.AddAttributeError(fieldPath(ie.Field), "Invalid "+titleField(ie.Field), ie.Error()+". Nothing was changed.")
 	case errors.As(err, &se):
 		diags.AddError("Plan Out of Date", "What is live changed after the plan was made, so applying it would not do what it showed. "+strings.ToUpper(se.Error()[:1])+se.Error()[1:])
 	default:
@@ -328,7 +329,28 @@ func engineError(diags *diag.Diagnostics, op string, err error) {
 	}
 }
 
+// fieldPath turns an engine field such as "service.load_balancer[1].target_group_arn" into the
+// attribute's path.
+func fieldPath(f string) path.Path {
+	var p path.Path
+	for i, part := range strings.Split(f, ".") {
+		name, index, indexed := strings.Cut(strings.TrimSuffix(part, "]"), "[")
+		if i == 0 {
+			p = path.Root(name)
+		} else {
+			p = p.AtName(name)
+		}
+		if n, err := strconv.Atoi(index); indexed && err == nil {
+			p = p.AtListIndex(n)
+		}
+	}
+	return p
+}
+
+// titleField is the last name of a field in title case: "Target Group Arn".
 func titleField(f string) string {
+	f = f[strings.LastIndex(f, ".")+1:]
+	f, _, _ = strings.Cut(f, "[")
 	words := strings.Split(f, "_")
 	for i, w := range words {
 		words[i] = strings.ToUpper(w[:1]) + w[1:]

@@ -60,6 +60,7 @@ type endpointsModel struct {
 	ECS                    types.String `tfsdk:"ecs"`
 	ApplicationAutoscaling types.String `tfsdk:"application_autoscaling"`
 	CloudWatch             types.String `tfsdk:"cloudwatch"`
+	ELBv2                  types.String `tfsdk:"elbv2"`
 }
 
 // roleARNPattern accepts IAM role ARNs in every AWS partition (aws, aws-cn, aws-us-gov, …),
@@ -162,7 +163,7 @@ func (p *ecsProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 			"endpoints": schema.SingleNestedBlock{
 				MarkdownDescription: "Custom endpoints, e.g. `ecslocal`, LocalStack or VPC interface endpoints. " +
 					"The SDK's `AWS_ENDPOINT_URL_ECS`, `AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING` and " +
-					"`AWS_ENDPOINT_URL_CLOUDWATCH` environment variables work too; a value set here wins.",
+					"`AWS_ENDPOINT_URL_CLOUDWATCH` and `AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2` environment variables work too; a value set here wins.",
 				Attributes: map[string]schema.Attribute{
 					"ecs": schema.StringAttribute{
 						MarkdownDescription: "Base URL of the Amazon ECS API, e.g. `http://127.0.0.1:4599`.",
@@ -171,6 +172,11 @@ func (p *ecsProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 					},
 					"application_autoscaling": schema.StringAttribute{
 						MarkdownDescription: "Base URL of the Application Auto Scaling API, e.g. `http://127.0.0.1:4599`.",
+						Optional:            true,
+						Validators:          []validator.String{httpURL()},
+					},
+					"elbv2": schema.StringAttribute{
+						MarkdownDescription: "Base URL of the Elastic Load Balancing (v2) API, which tells whether the tasks of a service behind a load balancer are healthy, e.g. `http://127.0.0.1:4599`.",
 						Optional:            true,
 						Validators:          []validator.String{httpURL()},
 					},
@@ -211,6 +217,7 @@ func (p *ecsProvider) Configure(ctx context.Context, req provider.ConfigureReque
 		"endpoint_ecs":                     cfg.Endpoints.ECS,
 		"endpoint_application_autoscaling": cfg.Endpoints.ApplicationAutoscaling,
 		"endpoint_cloudwatch":              cfg.Endpoints.CloudWatch,
+		"endpoint_elbv2":                   cfg.Endpoints.ELBv2,
 	})
 
 	resp.ResourceData = clients
@@ -269,6 +276,7 @@ func (m providerModel) clientConfig(ctx context.Context) (clientConfig, diag.Dia
 			ECS:                    knownString(&diags, p.AtName("ecs"), endpoints.ECS),
 			ApplicationAutoscaling: knownString(&diags, p.AtName("application_autoscaling"), endpoints.ApplicationAutoscaling),
 			CloudWatch:             knownString(&diags, p.AtName("cloudwatch"), endpoints.CloudWatch),
+			ELBv2:                  knownString(&diags, p.AtName("elbv2"), endpoints.ELBv2),
 		}
 	}
 

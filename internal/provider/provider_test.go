@@ -269,7 +269,7 @@ func TestProvider_schemaIsValid(t *testing.T) {
 
 func TestProvider_unknownValuesAreErrorsNamingTheAttribute(t *testing.T) {
 	endpointTypes := map[string]attr.Type{
-		"ecs": types.StringType, "application_autoscaling": types.StringType, "cloudwatch": types.StringType,
+		"ecs": types.StringType, "application_autoscaling": types.StringType, "cloudwatch": types.StringType, "elbv2": types.StringType,
 	}
 	roleTypes := map[string]attr.Type{
 		"role_arn": types.StringType, "session_name": types.StringType, "external_id": types.StringType,
@@ -310,7 +310,7 @@ func TestProvider_unknownValuesAreErrorsNamingTheAttribute(t *testing.T) {
 			name: "an unknown ECS endpoint",
 			model: nullModel(roleTypes, endpointTypes).with(func(m *providerModel) {
 				m.Endpoints = types.ObjectValueMust(endpointTypes, map[string]attr.Value{
-					"ecs": types.StringUnknown(), "application_autoscaling": types.StringNull(), "cloudwatch": types.StringNull(),
+					"ecs": types.StringUnknown(), "application_autoscaling": types.StringNull(), "cloudwatch": types.StringNull(), "elbv2": types.StringNull(),
 				})
 			}),
 			wantPath: path.Root("endpoints").AtName("ecs"),
