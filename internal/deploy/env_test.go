@@ -20,6 +20,7 @@ import (
 	aastypes "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 
 	"github.com/phased-ecs/terraform-provider-ecs/internal/deploy"
 	"github.com/phased-ecs/terraform-provider-ecs/internal/ecslocal"
@@ -45,6 +46,7 @@ type env struct {
 	clock *ecslocal.FakeClock
 	ecs   *ecs.Client
 	aas   *applicationautoscaling.Client
+	elb   *elbv2.Client
 	eng   *deploy.Engine
 	log   *recLog
 
@@ -152,7 +154,8 @@ func startEnv(t *testing.T, clock *ecslocal.FakeClock) *env {
 	cfg := aws.Config{Region: "eu-west-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")}
 	e.ecs = ecs.NewFromConfig(cfg, func(o *ecs.Options) { o.BaseEndpoint = aws.String(hs.URL) })
 	e.aas = applicationautoscaling.NewFromConfig(cfg, func(o *applicationautoscaling.Options) { o.BaseEndpoint = aws.String(hs.URL) })
-	e.eng = &deploy.Engine{ECS: e.ecs, AutoScaling: e.aas, Log: e.log, Poll: testPoll}
+	e.elb = elbv2.NewFromConfig(cfg, func(o *elbv2.Options) { o.BaseEndpoint = aws.String(hs.URL) })
+	e.eng = &deploy.Engine{ECS: e.ecs, AutoScaling: e.aas, ELB: e.elb, Log: e.log, Poll: testPoll}
 	if clock != nil {
 		e.eng.Clock = clock
 	}
