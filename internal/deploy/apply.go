@@ -46,7 +46,7 @@ func (e *Engine) observe(ctx context.Context, in *PreviewInput, action Action, d
 	if action != ActionCreate && action != ActionDeploy && st.Current == nil {
 		return nil, nil, fmt.Errorf("%s: no production service is recorded", action)
 	}
-	cluster, err := e.findCluster(ctx, in.Config.Cluster)
+	cluster, err := e.findClusterPatiently(ctx, in.Config.Cluster)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -213,7 +214,9 @@ func (r *run) restoreProduction(ctx context.Context, prod *liveService, p int) e
 			return err
 		}
 	}
-	if prod.Desired < p || prod.Running < p || prod.Pending > 0 {
+	// Behind a load balancer, running is not serving: tasks a killed run had just restored may
+	// not have passed a health check yet, and the other services must not shrink before they do.
+	if prod.Desired < p || prod.Running < p || prod.Pending > 0 || len(prod.svc.LoadBalancers) > 0 {
 		if err := r.waitFor(ctx, "start", []goal{{name: prod.Name, count: p}}, nil); err != nil {
 			return fmt.Errorf("restoring production service %s to %d tasks: %w", prod.Name, p, err)
 		}
@@ -225,15 +228,21 @@ func (r *run) restoreProduction(ctx context.Context, prod *liveService, p int) e
 // auto scaling on its new revision left a scalable target there, whose minimum would scale the
 // service back up: it comes off first.
 func (r *run) quiesceOthers(ctx context.Context, inv *inventory, prod *liveService) error {
+	var others []string
 	for _, s := range inv.owned {
-		if (prod != nil && s.Name == prod.Name) || r.desired[s.Name] == 0 {
-			continue
+		if (prod == nil || s.Name != prod.Name) && r.desired[s.Name] != 0 {
+			others = append(others, s.Name)
 		}
-		r.step(ctx, fmt.Sprintf("scaling non-production service %s to 0", s.Name), map[string]any{"service": s.Name})
-		if err := r.e.removeScaling(ctx, r.cluster, s.Name); err != nil {
-			return err
-		}
-		if err := r.scale(ctx, s.Name, 0); err != nil {
+	}
+	if len(others) == 0 {
+		return nil
+	}
+	if err := r.e.removeScaling(ctx, r.cluster, others...); err != nil {
+		return err
+	}
+	for _, name := range others {
+		r.step(ctx, fmt.Sprintf("scaling non-production service %s to 0", name), map[string]any{"service": name})
+		if err := r.scale(ctx, name, 0); err != nil {
 			return err
 		}
 	}
@@ -286,7 +295,7 @@ func (r *run) createRevision(ctx context.Context, d *decision, prod *liveService
 // create makes revision rev's service at 0 tasks.
 func (r *run) create(ctx context.Context, rev int, tdARN string) (string, error) {
 	name := RevisionName(r.cfg.Name, rev)
-	out, err := r.e.ECS.CreateService(ctx, r.createInput(name, rev, tdARN))
+	out, err := r.createService(ctx, r.createInput(name, rev, tdARN))
 	var ipe *types.InvalidParameterException
 	if errors.As(err, &ipe) && strings.Contains(ipe.ErrorMessage(), "not idempotent") {
 		return "", fmt.Errorf("creating ECS service %s: the name was taken after this apply looked (a service that is not this deployment's holds it); applying again picks the next free name: %w", name, err)
@@ -296,15 +305,58 @@ func (r *run) create(ctx context.Context, rev int, tdARN string) (string, error)
 	}
 	r.desired[name] = 0
 	r.seen[name] = *out.Service
+	r.wt.created[name] = r.e.clock().Now()
 	r.step(ctx, fmt.Sprintf("created %s (revision %d) at 0 tasks with %s", name, rev, FamilyRevision(tdARN)), map[string]any{"service": name, "revision": rev})
 	return name, nil
 }
 
+// createRetryWindow bounds the retries of CreateService errors that eventual consistency
+// causes, as terraform-provider-aws bounds its own (about two minutes).
+const createRetryWindow = 2 * time.Minute
+
+// retriableCreate reports the CreateService errors that go away on their own: a cluster created
+// moments ago that ECS cannot see yet, a target group whose listener was just created, and the
+// service-linked role of an account's first service, which ECS creates on that first call.
+func retriableCreate(err error) bool {
+	var cnf *types.ClusterNotFoundException
+	var ipe *types.InvalidParameterException
+	switch {
+	case errors.As(err, &cnf):
+		return true
+	case errors.As(err, &ipe):
+		msg := ipe.ErrorMessage()
+		return strings.Contains(msg, "does not have an associated load balancer") || strings.Contains(msg, "Unable to assume the service linked role")
+	}
+	return false
+}
+
+// createService calls CreateService, retrying the errors of eventual consistency with backoff
+// for up to createRetryWindow. Every attempt sends the same client token.
+func (r *run) createService(ctx context.Context, in *ecs.CreateServiceInput) (*ecs.CreateServiceOutput, error) {
+	clock := r.e.clock()
+	deadline := clock.Now().Add(createRetryWindow)
+	wait := time.Second
+	for {
+		out, err := r.e.ECS.CreateService(ctx, in)
+		if err == nil || !retriableCreate(err) || !clock.Now().Add(wait).Before(deadline) {
+			return out, err
+		}
+		r.e.log().Warn(ctx, "CreateService failed with an error that eventual consistency explains; retrying", map[string]any{"service": aws.ToString(in.ServiceName), "error": err.Error(), "retry_in": wait.String()})
+		if serr := clock.Sleep(ctx, wait); serr != nil {
+			return nil, err
+		}
+		wait = min(2*wait, 15*time.Second)
+	}
+}
+
 // createInput builds the CreateService request of a revision from the service template. Its
-// client token makes a retried create of the same revision idempotent.
+// client token is derived from the request's content and the run, so that the SDK's retries of
+// one call are idempotent while a later create of the same name (after the name was freed) is a
+// request of its own.
 func (r *run) createInput(name string, rev int, tdARN string) *ecs.CreateServiceInput {
 	t := r.cfg.Service
-	sum := sha256.Sum256([]byte(r.cfg.DeploymentID + "\x00" + name))
+	tmpl, _ := json.Marshal(t) // a plain struct of strings, numbers and maps: never fails
+	sum := sha256.Sum256(fmt.Appendf(nil, "%s\x00%s\x00%s\x00%s\x00%d", r.cfg.DeploymentID, name, tdARN, tmpl, r.started.UnixNano()))
 	in := &ecs.CreateServiceInput{
 		Cluster: aws.String(r.cluster), ServiceName: aws.String(name), TaskDefinition: aws.String(tdARN),
 		DesiredCount: aws.Int32(0), ClientToken: aws.String(hex.EncodeToString(sum[:])[:32]),
@@ -323,6 +375,9 @@ func (r *run) createInput(name string, rev int, tdARN string) *ecs.CreateService
 	}
 	if t.PropagateTags != "" {
 		in.PropagateTags = types.PropagateTags(t.PropagateTags)
+	}
+	if t.AvailabilityZoneRebalancing != "" {
+		in.AvailabilityZoneRebalancing = types.AvailabilityZoneRebalancing(t.AvailabilityZoneRebalancing)
 	}
 	for _, cp := range t.CapacityProviderStrategy {
 		in.CapacityProviderStrategy = append(in.CapacityProviderStrategy, types.CapacityProviderStrategyItem{

@@ -247,10 +247,11 @@ func TestFailureDetection(t *testing.T) {
 		if got := e.live("web__1", "web__2"); got["web__1"] != [2]int{8, 8} || got["web__2"][0] != 0 {
 			t.Errorf("live desired/running %v", got)
 		}
-		// ListTasks and DescribeTasks: once to learn production's start time, once for the
-		// evidence of the failure.
-		if counts := e.countsSince(m); counts["ecs:UpdateService"] != 4 || counts["ecs:ListTasks"] != 2 || counts["ecs:DescribeTasks"] != 2 {
-			t.Errorf("calls per operation %v, want 4 UpdateService and two each of ListTasks and DescribeTasks", counts)
+		// ListTasks and DescribeTasks: once to learn production's start time, once at each of the
+		// two crashes (two tasks each) to tell the revision's own failures from tasks ECS replaced
+		// on its own, and once for the evidence of the failure.
+		if counts := e.countsSince(m); counts["ecs:UpdateService"] != 4 || counts["ecs:ListTasks"] != 4 || counts["ecs:DescribeTasks"] != 4 {
+			t.Errorf("calls per operation %v, want 4 UpdateService and four each of ListTasks and DescribeTasks", counts)
 		}
 		t.Log(err)
 	})

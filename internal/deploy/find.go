@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -80,6 +81,31 @@ func (e *Engine) findCluster(ctx context.Context, ref string) (string, error) {
 		return "", err
 	}
 	return aws.ToString(cl.ClusterName), nil
+}
+
+// clusterAppearWindow is how long preflight waits for a cluster it cannot see: ECS's reads are
+// eventually consistent, and a cluster created earlier in the same apply may be MISSING from
+// DescribeClusters for a moment.
+const clusterAppearWindow = 8 * time.Second
+
+// findClusterPatiently is findCluster, looking again with backoff for clusterAppearWindow
+// before it calls a cluster missing.
+func (e *Engine) findClusterPatiently(ctx context.Context, ref string) (string, error) {
+	clock := e.clock()
+	deadline := clock.Now().Add(clusterAppearWindow)
+	wait := time.Second
+	for {
+		name, err := e.findCluster(ctx, ref)
+		var ie *InputError
+		if !errors.As(err, &ie) || !clock.Now().Add(wait).Before(deadline) {
+			return name, err
+		}
+		e.log().Debug(ctx, "cluster not visible yet; looking again", map[string]any{"cluster": ref, "retry_in": wait.String()})
+		if serr := clock.Sleep(ctx, wait); serr != nil {
+			return "", err
+		}
+		wait *= 2
+	}
 }
 
 // LastSegment returns what follows the last "/" of an ARN, or the input when it has none: the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
@@ -181,10 +182,12 @@ func (e *Engine) Delete(ctx context.Context, cfg Config, st State) error {
 	for _, s := range inv.owned {
 		names = append(names, s.Name)
 		r.desired[s.Name] = s.Desired
-		if err := e.removeScaling(ctx, cluster, s.Name); err != nil {
-			return err
-		}
-		if err := r.scale(ctx, s.Name, 0); err != nil {
+	}
+	if err := e.removeScaling(ctx, cluster, names...); err != nil {
+		return err
+	}
+	for _, name := range names {
+		if err := r.scale(ctx, name, 0); err != nil {
 			return err
 		}
 	}
@@ -197,21 +200,32 @@ func (e *Engine) Delete(ctx context.Context, cfg Config, st State) error {
 		}
 		r.step(ctx, "deleted "+name, map[string]any{"service": name})
 	}
-	// Wait until none of them is ACTIVE any more.
+	return r.awaitInactive(ctx, names)
+}
+
+// awaitInactive waits until each service is INACTIVE or gone. A deleted service stays DRAINING
+// until its tasks have stopped, the load balancer's deregistration delay included, and its name
+// cannot be created again until then (CreateService refuses an ACTIVE or DRAINING name): a
+// destroy that returned earlier would make the create that follows it fail. The wait is bounded
+// by the operation's context, the delete timeout; polls back off to Poll.Max.
+func (r *run) awaitInactive(ctx context.Context, names []string) error {
+	clock := r.e.clock()
+	start := clock.Now()
 	for len(names) > 0 {
-		found, err := e.findServices(ctx, cluster, names)
+		found, err := r.e.findServices(ctx, r.cluster, names)
 		if err != nil {
 			return err
 		}
 		names = slices.DeleteFunc(names, func(n string) bool {
 			svc, ok := found[n]
-			return !ok || aws.ToString(svc.Status) != "ACTIVE"
+			return !ok || aws.ToString(svc.Status) == "INACTIVE"
 		})
 		if len(names) == 0 {
-			break
+			return nil
 		}
-		if err := e.clock().Sleep(ctx, r.wt.poll.Initial); err != nil {
-			return fmt.Errorf("waiting for services to be deleted: %w", err)
+		sleep := min(r.wt.poll.Max, max(r.wt.poll.Initial, clock.Now().Sub(start)/8))
+		if err := clock.Sleep(ctx, sleep); err != nil {
+			return fmt.Errorf("waiting for %s to finish draining: %w", strings.Join(names, ", "), err)
 		}
 	}
 	return nil

@@ -453,12 +453,9 @@ func TestDelete(t *testing.T) {
 			t.Errorf("ACTIVE services %+v, want only the foreign ones %+v", got, foreignOnly())
 		}
 		// Only production holds tasks, so it is the only one scaled; every target is removed
-		// before any service is deleted. Delete does not look first whether a service has a
-		// target: Application Auto Scaling answers ObjectNotFoundException for those without.
+		// before any service is deleted. Delete describes the targets of every owned service in
+		// one call and deregisters only the one that exists.
 		want := []string{
-			"application-autoscaling:DeregisterScalableTarget service/prod/web__1 failed: ObjectNotFoundException",
-			"application-autoscaling:DeregisterScalableTarget service/prod/web__2 failed: ObjectNotFoundException",
-			"application-autoscaling:DeregisterScalableTarget service/prod/web__3 failed: ObjectNotFoundException",
 			"application-autoscaling:DeregisterScalableTarget service/prod/web__4",
 			"ecs:UpdateService web__4",
 			"ecs:DeleteService web__1", "ecs:DeleteService web__2", "ecs:DeleteService web__3", "ecs:DeleteService web__4",

@@ -81,7 +81,7 @@ func (r *phaseRun) execute(ctx context.Context) (*Result, error) {
 func (r *phaseRun) runPhase(ctx context.Context, phase int, pc PhaseCounts, threshold int) error {
 	r.step(ctx, fmt.Sprintf("phase %d of %d: %s to %d tasks%s", phase, len(r.phases), r.toSvc, pc.New, r.oldPart(", then ", " to ", pc.Old)),
 		map[string]any{"phase": phase, "new_service": r.toSvc, "new_count": pc.New, "old_service": r.fromSvc, "old_count": pc.Old})
-	w := newWatch(r.seen[r.toSvc], pc.New, threshold)
+	w := newWatch(r.seen[r.toSvc], pc.New, threshold, r.e.clock().Now())
 	stage := fmt.Sprintf("scaling %s up to %d tasks", r.toSvc, pc.New)
 	if err := r.scale(ctx, r.toSvc, pc.New); err != nil {
 		return &stageError{phase, stage, apiFailure(ctx, err)}

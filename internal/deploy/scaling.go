@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
@@ -125,14 +127,31 @@ func (e *Engine) putScaling(ctx context.Context, cluster, service string, s *sca
 	return nil
 }
 
-// removeScaling deregisters a service's scalable target, if it has one.
-func (e *Engine) removeScaling(ctx context.Context, cluster, service string) error {
-	_, err := e.AutoScaling.DeregisterScalableTarget(ctx, &applicationautoscaling.DeregisterScalableTargetInput{
-		ServiceNamespace: aastypes.ServiceNamespaceEcs, ResourceId: aws.String(resourceID(cluster, service)),
-		ScalableDimension: aastypes.ScalableDimensionECSServiceDesiredCount,
-	})
-	if err != nil && !isObjectNotFound(err) {
-		return fmt.Errorf("deregistering the scalable target of %s: %w", service, err)
+// removeScaling deregisters the scalable targets of services that have one. It describes them
+// first, in one DescribeScalableTargets call per fifty services, and deregisters only what
+// exists: that saves writes, and does not depend on which error an endpoint returns for a
+// missing target (some return ValidationException rather than ObjectNotFoundException).
+func (e *Engine) removeScaling(ctx context.Context, cluster string, services ...string) error {
+	ids := make([]string, 0, len(services))
+	for _, s := range services {
+		ids = append(ids, resourceID(cluster, s))
+	}
+	for batch := range slices.Chunk(ids, 50) {
+		out, err := e.AutoScaling.DescribeScalableTargets(ctx, &applicationautoscaling.DescribeScalableTargetsInput{
+			ServiceNamespace: aastypes.ServiceNamespaceEcs, ResourceIds: batch,
+			ScalableDimension: aastypes.ScalableDimensionECSServiceDesiredCount,
+		})
+		if err != nil {
+			return fmt.Errorf("describing the scalable targets of %s: %w", strings.Join(batch, ", "), err)
+		}
+		for _, t := range out.ScalableTargets {
+			if _, err := e.AutoScaling.DeregisterScalableTarget(ctx, &applicationautoscaling.DeregisterScalableTargetInput{
+				ServiceNamespace: aastypes.ServiceNamespaceEcs, ResourceId: t.ResourceId,
+				ScalableDimension: aastypes.ScalableDimensionECSServiceDesiredCount,
+			}); err != nil && !isObjectNotFound(err) {
+				return fmt.Errorf("deregistering the scalable target %s: %w", aws.ToString(t.ResourceId), err)
+			}
+		}
 	}
 	return nil
 }

@@ -46,6 +46,7 @@ type ServiceTemplate struct {
 	HealthCheckGracePeriodSeconds *int               `json:"health_check_grace_period_seconds,omitempty"`
 	EnableExecuteCommand          bool               `json:"enable_execute_command,omitempty"`
 	PropagateTags                 string             `json:"propagate_tags,omitempty"`
+	AvailabilityZoneRebalancing   string             `json:"availability_zone_rebalancing,omitempty"`
 	Tags                          map[string]string  `json:"tags,omitempty"`
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 )
 
 // PollConfig shapes how the engine polls DescribeServices while it waits. The zero value means
@@ -59,26 +60,36 @@ func (g goal) String() string {
 }
 
 // watch tracks failures of the new revision's tasks from a baseline taken when a phase began.
-// ECS's deployment failedTasks counts only failures before the first task runs, so replacement
-// launches count too: every "has started N tasks" event beyond the launches the phase asked
-// for replaced a task that stopped on its own.
+// ECS's deployment failedTasks counts only failures before the first task runs. Later failures
+// show as launches beyond those the phase asked for ("has started N tasks" events): each one
+// replaced a task that stopped, or is about to replace one ECS found unhealthy. Such a launch is
+// a failure of the revision only when the stopped task failed for reasons of its own; ECS also
+// replaces tasks that did nothing wrong (a Fargate Spot interruption, a task retirement, an
+// Availability Zone rebalancing), so the watch reads the stopped tasks and counts only the
+// revision's own failures (DESIGN.md §7.3).
 type watch struct {
 	name       string
 	threshold  int
-	lastEvent  string // ID of the newest event at the baseline
-	expected   int    // launches the phase itself causes
+	since      time.Time // when the phase began
+	lastEvent  string    // ID of the newest event at the baseline
+	expected   int       // launches the phase itself causes
 	baseFailed int
 	failures   int
+	// failed holds the stopped tasks that failed for the revision's own reasons; replaced
+	// counts those ECS stopped on its own. Launches beyond expected that neither explains are
+	// read again at the next poll.
+	failed   map[string]bool
+	replaced map[string]bool
 	// unhealthy counts tasks a load balancer or health check reports unhealthy past the grace
-	// period, with health quoting why, from the last health read.
+	// period, at the last health read.
 	unhealthy int
-	health    []string
 }
 
 var startedEvent = regexp.MustCompile(`has started (\d+) tasks`)
 
-// observe updates the failure count from a DescribeServices view of the new service.
-func (w *watch) observe(svc types.Service) {
+// observe updates the failure count from a DescribeServices view of the new service, reading
+// the stopped tasks when launches beyond the phase's own are not yet explained.
+func (wt *waiter) observe(ctx context.Context, w *watch, svc types.Service) {
 	launched := 0
 	for _, ev := range svc.Events {
 		if aws.ToString(ev.Id) == w.lastEvent {
@@ -93,12 +104,94 @@ func (w *watch) observe(svc types.Service) {
 	if len(svc.Deployments) > 0 {
 		failed = int(svc.Deployments[0].FailedTasks) - w.baseFailed
 	}
-	w.failures = max(w.failures, launched-w.expected, failed, w.unhealthy)
+	if launched-w.expected > len(w.failed)+len(w.replaced) {
+		if err := wt.classifyStops(ctx, w); err != nil {
+			// Without the stopped tasks, every unexplained launch counts, as a failure is the
+			// safe reading; the warning says why.
+			wt.e.log().Warn(ctx, "could not read stopped tasks; counting every replacement launch as a failure", map[string]any{"service": w.name, "error": err.Error()})
+			failed = max(failed, launched-w.expected-len(w.replaced))
+		}
+	}
+	if launched-w.expected > len(w.failed)+len(w.replaced) {
+		// Launches still unexplained: ECS replaces a task it found unhealthy before it stops it,
+		// so the unhealthy task is still running. Its health says so at once.
+		if spec, err := wt.spec(ctx, svc); err == nil && spec.gated() {
+			if sc, err := wt.serving(ctx, svc, spec); err == nil {
+				w.unhealthy = sc.unhealthy
+			}
+		}
+	}
+	w.failures = max(w.failures, len(w.failed), failed, w.unhealthy)
+}
+
+// classifyStops reads the new service's tasks stopped since the phase began and sorts them into
+// the revision's own failures and the tasks ECS stopped on its own.
+func (wt *waiter) classifyStops(ctx context.Context, w *watch) error {
+	list, err := wt.e.ECS.ListTasks(ctx, &ecs.ListTasksInput{
+		Cluster: aws.String(wt.cluster), ServiceName: aws.String(w.name), DesiredStatus: types.DesiredStatusStopped,
+	})
+	if err != nil {
+		return fmt.Errorf("listing the stopped tasks of %s: %w", w.name, err)
+	}
+	var fresh []string
+	for _, arn := range list.TaskArns {
+		if !w.failed[arn] && !w.replaced[arn] {
+			fresh = append(fresh, arn)
+		}
+	}
+	for batch := range slices.Chunk(fresh, 100) {
+		out, err := wt.e.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(wt.cluster), Tasks: batch})
+		if err != nil {
+			return fmt.Errorf("describing the stopped tasks of %s: %w", w.name, err)
+		}
+		for _, t := range out.Tasks {
+			// A task ECS is stopping has its stop code and reason already, but no stoppedAt until
+			// it has stopped, which behind a load balancer is after its target drained: it counts
+			// from the moment ECS decided to stop it.
+			if (t.StoppedAt != nil && t.StoppedAt.Before(w.since)) || scaledIn(t) {
+				continue
+			}
+			if revisionFailure(t) {
+				w.failed[aws.ToString(t.TaskArn)] = true
+			} else {
+				w.replaced[aws.ToString(t.TaskArn)] = true
+			}
+		}
+	}
+	return nil
+}
+
+// scaledIn reports a task the rollout's own scale-down stopped.
+func scaledIn(t types.Task) bool {
+	return strings.HasPrefix(aws.ToString(t.StoppedReason), "Scaling activity initiated by")
+}
+
+// revisionFailure reports whether a stopped task failed for reasons of its own revision, by
+// its stop code ("Amazon ECS stopped task error messages"): an essential container exited, the
+// task failed to start (including an image that could not be pulled), or ECS stopped it for
+// failing its load balancer or container health checks. Fargate Spot interruptions
+// (SpotInterruption), task retirement and maintenance (TerminationNotice), Availability Zone
+// rebalancing and other scheduler stops, and stops by a user are not.
+func revisionFailure(t types.Task) bool {
+	reason := aws.ToString(t.StoppedReason)
+	switch t.StopCode {
+	case types.TaskStopCodeEssentialContainerExited, types.TaskStopCodeTaskFailedToStart:
+		return true
+	case types.TaskStopCodeServiceSchedulerInitiated:
+		return strings.Contains(reason, "failed ELB health checks") || strings.Contains(reason, "failed container health checks")
+	case "":
+		for _, c := range t.Containers {
+			if c.ExitCode != nil && *c.ExitCode != 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // newWatch takes a baseline of the new service before the phase scales it to count.
-func newWatch(svc types.Service, count, threshold int) *watch {
-	w := &watch{name: aws.ToString(svc.ServiceName), threshold: threshold}
+func newWatch(svc types.Service, count, threshold int, since time.Time) *watch {
+	w := &watch{name: aws.ToString(svc.ServiceName), threshold: threshold, since: since, failed: map[string]bool{}, replaced: map[string]bool{}}
 	if len(svc.Events) > 0 {
 		w.lastEvent = aws.ToString(svc.Events[0].Id)
 	}
@@ -145,12 +238,26 @@ type waiter struct {
 	tasks       map[string]healthTask
 	instances   map[string]string
 	healthCalls int
+	// created holds when this run created each service: ECS's reads are eventually
+	// consistent, and a service just created may be MISSING from DescribeServices for a while.
+	created map[string]time.Time
+}
+
+// missingGrace is how long a service this run created may be MISSING from DescribeServices
+// before a wait gives up on it.
+const missingGrace = 2 * time.Minute
+
+// stillAppearing reports a service this run created so recently that ECS may not show it yet.
+func (wt *waiter) stillAppearing(name string) bool {
+	at, ok := wt.created[name]
+	return ok && wt.e.clock().Now().Sub(at) < missingGrace
 }
 
 func newWaiter(e *Engine, cluster string) *waiter {
 	return &waiter{
 		e: e, cluster: cluster, poll: e.Poll.withDefaults(), learned: map[string]time.Duration{},
 		taskDefs: map[string]*types.TaskDefinition{}, tasks: map[string]healthTask{}, instances: map[string]string{},
+		created: map[string]time.Time{},
 	}
 }
 
@@ -201,14 +308,25 @@ func (wt *waiter) wait(ctx context.Context, kind string, goals []goal, w *watch,
 			}
 			return nil, &PhaseFailure{Kind: FailureAPI, Message: err.Error(), Err: err}
 		}
+		appearing := false
 		for _, n := range names {
 			if _, ok := found[n]; !ok {
+				if wt.stillAppearing(n) {
+					appearing = true
+					continue
+				}
 				err := fmt.Errorf("ECS service %s is missing", n)
 				return nil, &PhaseFailure{Kind: FailureAPI, Message: err.Error(), Err: err}
 			}
 		}
+		if appearing {
+			if !clock.Now().Before(deadline) {
+				return found, wt.timedOut(goals, found, health, timeout)
+			}
+			continue
+		}
 		if w != nil {
-			w.observe(found[w.name])
+			wt.observe(ctx, w, found[w.name])
 			if w.failures >= w.threshold {
 				return found, wt.tasksFailed(ctx, found[w.name], w)
 			}
@@ -261,7 +379,6 @@ func (wt *waiter) serves(ctx context.Context, svc types.Service, g goal, w *watc
 	health[g.name] = sc
 	if w != nil && w.name == g.name {
 		w.unhealthy = sc.unhealthy
-		w.health = sc.evidence
 		w.failures = max(w.failures, w.unhealthy)
 	}
 	return sc.serving >= g.count, nil
@@ -297,11 +414,14 @@ func (wt *waiter) pause(ctx context.Context, d time.Duration, hold goal, w *watc
 			return &PhaseFailure{Kind: FailureAPI, Message: err.Error(), Err: err}
 		}
 		svc, ok := found[hold.name]
+		if !ok && wt.stillAppearing(hold.name) {
+			continue
+		}
 		if !ok {
 			err := fmt.Errorf("ECS service %s is missing", hold.name)
 			return &PhaseFailure{Kind: FailureAPI, Message: err.Error(), Err: err}
 		}
-		w.observe(svc)
+		wt.observe(ctx, w, svc)
 		if w.failures >= w.threshold {
 			return wt.tasksFailed(ctx, svc, w)
 		}
@@ -320,10 +440,42 @@ func (wt *waiter) tasksFailed(ctx context.Context, svc types.Service, w *watch) 
 		Kind:    FailureTasks,
 		Message: fmt.Sprintf("%d tasks of %s failed (threshold %d)", w.failures, name, w.threshold),
 	}
-	f.Evidence = append(f.Evidence, w.health...)
+	f.Evidence = append(f.Evidence, wt.healthEvidence(ctx, svc, w)...)
 	f.Evidence = append(f.Evidence, wt.stoppedReasons(ctx, name)...)
 	f.Evidence = append(f.Evidence, latestEvents(svc, 3)...)
 	return f
+}
+
+// unhealthyEvent matches the service events in which ECS reports a task unhealthy.
+var unhealthyEvent = regexp.MustCompile(`is unhealthy in \(target-group|failed (ELB|container) health checks`)
+
+// healthEvidence quotes why the revision's tasks were unhealthy: the events since the phase
+// began in which ECS reported a task unhealthy (with the load balancer's reason), and the
+// targets that are unhealthy now, read afresh. A read that fails leaves only the events.
+func (wt *waiter) healthEvidence(ctx context.Context, svc types.Service, w *watch) []string {
+	var out []string
+	for _, ev := range svc.Events {
+		if aws.ToString(ev.Id) == w.lastEvent {
+			break
+		}
+		if msg := aws.ToString(ev.Message); unhealthyEvent.MatchString(msg) && len(out) < 3 {
+			out = append(out, fmt.Sprintf("event: %q", msg))
+		}
+	}
+	spec, err := wt.spec(ctx, svc)
+	if err != nil || len(spec.lbs) == 0 {
+		return out
+	}
+	sc, err := wt.serving(ctx, svc, spec)
+	if err != nil {
+		return out
+	}
+	for _, e := range sc.evidence {
+		if strings.Contains(e, string(elbtypes.TargetHealthStateEnumUnhealthy)) {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // stoppedReasons quotes the stop reasons of the service's failed tasks, each reason once with
@@ -418,12 +570,25 @@ func (wt *waiter) learnStartTime(ctx context.Context, service string) error {
 	if len(list.TaskArns) == 0 {
 		return nil
 	}
-	out, err := wt.e.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(wt.cluster), Tasks: list.TaskArns})
-	if err != nil {
-		return fmt.Errorf("describing the running tasks of %s: %w", service, err)
+	// A health read may have described these tasks already.
+	var tasks []types.Task
+	var need []string
+	for _, arn := range list.TaskArns {
+		if ht, ok := wt.tasks[arn]; ok {
+			tasks = append(tasks, ht.task)
+		} else {
+			need = append(need, arn)
+		}
+	}
+	if len(need) > 0 {
+		out, err := wt.e.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(wt.cluster), Tasks: need})
+		if err != nil {
+			return fmt.Errorf("describing the running tasks of %s: %w", service, err)
+		}
+		tasks = append(tasks, out.Tasks...)
 	}
 	var took []time.Duration
-	for _, t := range out.Tasks {
+	for _, t := range tasks {
 		if t.CreatedAt != nil && t.StartedAt != nil && t.StartedAt.After(*t.CreatedAt) {
 			took = append(took, t.StartedAt.Sub(*t.CreatedAt))
 		}

@@ -65,6 +65,7 @@ func template(ctx context.Context, o types.Object, diags *diag.Diagnostics) depl
 	t.HealthCheckGracePeriodSeconds = intPtr(m.HealthCheckGracePeriodSeconds)
 	t.EnableExecuteCommand = m.EnableExecuteCommand.ValueBool()
 	t.PropagateTags = m.PropagateTags.ValueString()
+	t.AvailabilityZoneRebalancing = m.AvailabilityZoneRebalancing.ValueString()
 	for _, cp := range listOf[capacityProviderModel](ctx, m.CapacityProviderStrategy, diags) {
 		t.CapacityProviderStrategy = append(t.CapacityProviderStrategy, deploy.CapacityProvider{
 			CapacityProvider: cp.CapacityProvider.ValueString(), Weight: int(cp.Weight.ValueInt64()), Base: int(cp.Base.ValueInt64()),

@@ -45,6 +45,7 @@ type serviceModel struct {
 	HealthCheckGracePeriodSeconds types.Int64  `tfsdk:"health_check_grace_period_seconds"`
 	EnableExecuteCommand          types.Bool   `tfsdk:"enable_execute_command"`
 	PropagateTags                 types.String `tfsdk:"propagate_tags"`
+	AvailabilityZoneRebalancing   types.String `tfsdk:"availability_zone_rebalancing"`
 	Tags                          types.Map    `tfsdk:"tags"`
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -236,7 +237,51 @@ func (r *phasedDeploymentResource) Delete(ctx context.Context, req resource.Dele
 
 // ConfigValidators are the rules that span attributes.
 func (r *phasedDeploymentResource) ConfigValidators(_ context.Context) []resource.ConfigValidator {
-	return []resource.ConfigValidator{lastPhaseValidator{}}
+	return []resource.ConfigValidator{lastPhaseValidator{}, bakeTimeValidator{}}
+}
+
+// bakeTimeValidator rejects phases whose bake times alone do not fit in the create or update
+// timeout: such a rollout could only end in a timeout and a rollback.
+type bakeTimeValidator struct{}
+
+func (bakeTimeValidator) Description(_ context.Context) string {
+	return "the phases' bake times together must fit in the create and update timeouts"
+}
+
+func (v bakeTimeValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (bakeTimeValidator) ValidateResource(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var phaseList types.List
+	var to timeouts.Value
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("phase"), &phaseList)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("timeouts"), &to)...)
+	if resp.Diagnostics.HasError() || !fullyKnownList(phaseList) || to.IsUnknown() {
+		return
+	}
+	var diags diag.Diagnostics // a bad duration is reported by its own validator
+	var total time.Duration
+	for _, p := range phases(ctx, phaseList, &diags) {
+		total += p.BakeTime
+	}
+	if diags.HasError() || total == 0 {
+		return
+	}
+	for _, op := range []struct {
+		name string
+		get  func(context.Context, time.Duration) (time.Duration, diag.Diagnostics)
+		def  time.Duration
+	}{{"create", to.Create, defaultCreateTimeout}, {"update", to.Update, defaultUpdateTimeout}} {
+		limit, d := op.get(ctx, op.def)
+		if d.HasError() || total <= limit {
+			continue
+		}
+		resp.Diagnostics.AddAttributeError(path.Root("timeouts"), "Bake Times Exceed the Timeout",
+			fmt.Sprintf("The phases' bake_time values add up to %s, more than the %s timeout of %s, so every rollout would time out and roll back. Raise timeouts.%s above %s plus the time the phases take to start and stop tasks, or shorten the bake times.",
+				total, op.name, limit, op.name, total))
+		return
+	}
 }
 
 // lastPhaseValidator rejects phases whose last one does not reach the desired count, when the

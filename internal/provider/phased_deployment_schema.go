@@ -192,6 +192,14 @@ func serviceBlock() schema.Block {
 				Validators: []validator.Int64{int64validator.Between(0, 2147483647)},
 			},
 			"enable_execute_command": schema.BoolAttribute{Optional: true, MarkdownDescription: "Whether ECS Exec is enabled on the tasks."},
+			"availability_zone_rebalancing": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "`ENABLED` or `DISABLED`: whether ECS moves tasks between Availability Zones to keep them balanced. " +
+					"Unset, each revision's service gets CreateService's default, `ENABLED`. Rebalancing replaces tasks that did " +
+					"nothing wrong; a rollout does not count those replacements as failures, so the default is safe, and it is " +
+					"left to ECS so that the configuration says only what it changes.",
+				Validators: []validator.String{stringvalidator.OneOf("ENABLED", "DISABLED")},
+			},
 			"propagate_tags": schema.StringAttribute{
 				Optional: true, MarkdownDescription: "`SERVICE`, `TASK_DEFINITION` or `NONE`: where tasks take their tags from.",
 				Validators: []validator.String{stringvalidator.OneOf("SERVICE", "TASK_DEFINITION", "NONE")},
