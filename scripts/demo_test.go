@@ -12,9 +12,10 @@ import (
 )
 
 // TestDemo_runsEndToEnd runs scripts/demo.sh with small delays and checks what it reports: the
-// canary, the rolled-back release, the empty plan, the post-production rollback and a clean
-// destroy. It needs Terraform in bin/, so it runs with the acceptance tests (TF_ACC=1, as
-// `make test` sets).
+// canary behind the target group, the rolled-back release, the release that runs but fails its
+// health checks (rolled back with the target's health quoted), the empty plan, the
+// post-production rollback and a clean destroy. It needs Terraform in bin/, so it runs with the
+// acceptance tests (TF_ACC=1, as `make test` sets).
 func TestDemo_runsEndToEnd(t *testing.T) {
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("SKIPPED: set TF_ACC=1 (make test does) to run the demo end to end with Terraform from bin/")
@@ -43,6 +44,15 @@ func TestDemo_runsEndToEnd(t *testing.T) {
 		"R1: web__2 at 4 tasks, web__3 at 0",
 		"in production now: web__2 at 4 tasks",
 		"terraform apply exited with code 1",
+		// Behind the target group: production serves 4 healthy targets.
+		"HEALTHY TARGETS",
+		"web:4",
+		// The release whose tasks run but fail their ELB health checks: rolled back in phase 1,
+		// before web__2 shrank, with the target's health quoted.
+		"Step 4: Running is not serving",
+		"revision 4 (web__4) failed in phase 1",
+		"unhealthy (Target.ResponseCodeMismatch: Health checks failed with these codes: [502])",
+		"R1: web__2 at 4 tasks, web__4 at 0",
 		"No changes. Your infrastructure matches the configuration.",
 		`planned_action        = "deploy" -> "rollback"`,
 		"rolled back to revision 1: web__1 at 4 tasks",

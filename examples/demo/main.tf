@@ -1,5 +1,7 @@
 # The configuration `make demo` applies against ecslocal. The demo script sets the variables on
-# each step; on AWS you would write the values in place.
+# each step; on AWS you would write the values in place. Every revision's service registers its
+# tasks with the same target group, and a task counts only once the target group reports it
+# healthy.
 
 terraform {
   required_providers {
@@ -19,6 +21,11 @@ variable "task_definition" {
   type        = string
 }
 
+variable "target_group_arn" {
+  description = "The target group every revision's tasks register with (ecslocal seeds it)."
+  type        = string
+}
+
 variable "desired_count" {
   description = "Task count of the deployed revision."
   type        = number
@@ -30,6 +37,7 @@ provider "ecs" {
   endpoints {
     ecs                     = var.endpoint
     application_autoscaling = var.endpoint
+    elbv2                   = var.endpoint
   }
 }
 
@@ -38,6 +46,18 @@ resource "ecs_phased_deployment" "web" {
   name            = "web"
   task_definition = var.task_definition
   desired_count   = var.desired_count
+
+  service {
+    launch_type = "FARGATE"
+    network_configuration {
+      subnets = ["subnet-ecslocal-a", "subnet-ecslocal-b"]
+    }
+    load_balancer {
+      target_group_arn = var.target_group_arn
+      container_name   = "web"
+      container_port   = 80
+    }
+  }
 
   phase {
     percent   = 25
@@ -68,7 +88,7 @@ resource "ecs_phased_deployment" "web" {
   retain_old_services  = 2
   steady_state_timeout = "1m"
 
-  # The demo rolls back at the first crashed task; the default follows ECS's circuit breaker
-  # rule, min(max(ceil(desired / 2), 3), 200).
+  # The demo rolls back at the first crashed or unhealthy task; the default follows ECS's
+  # circuit breaker rule, min(max(ceil(desired / 2), 3), 200).
   failed_task_threshold = 1
 }
