@@ -22,6 +22,7 @@ import (
 	aastypes "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 
 	"github.com/phased-ecs/terraform-provider-ecs/internal/deploy"
 	"github.com/phased-ecs/terraform-provider-ecs/internal/ecslocal"
@@ -35,6 +36,12 @@ import (
 // web__2 after it), taking auto scaling off production, learning task start times, creating
 // web__7 (web__5 and web__6 are foreign), six scaling steps with their waits, and auto scaling
 // onto web__7.
+//
+// Both matrices run this rollout twice over: plainly, and behind an Application Load Balancer
+// (balancedRollout): awsvpc tasks in an ip target group with AWS's default health settings under
+// a time scale, so that every wait for a service to grow also reads target health (ListTasks,
+// DescribeTasks, DescribeTargetHealth) and preflight describes the target group. The balanced
+// runs also check that the load balancer's serving capacity never drops below P.
 //
 // Which call is "call i": the runs are in virtual time (see newEnv), so every run makes the
 // same calls, polls included, in the same order and at the same virtual instants as the
@@ -72,13 +79,95 @@ var foreignServices = []foreignService{
 	{name: "api", desired: 2},
 }
 
+// matrixRollout is a variant of the rollout that the fault matrices and the resume suite run.
+type matrixRollout struct {
+	name     string
+	balanced bool   // behind a load balancer: services in target group "web", tasks awsvpc
+	prodTD   string // the task definition of the services before the rollout
+	newTD    string // the one the rollout deploys
+}
+
+var (
+	plainRollout    = matrixRollout{name: "plain rollout", prodTD: tdHealthy1, newTD: tdHealthy2}
+	balancedRollout = matrixRollout{name: "load-balanced rollout", balanced: true, prodTD: tdBalanced1, newTD: tdBalanced2}
+	matrixRollouts  = []matrixRollout{plainRollout, balancedRollout}
+)
+
+// The load-balanced rollout's setting: AWS's default target group health settings (a check every
+// 30 s, healthy after one passed check from initial, unhealthy after 2 failed ones, a 300 s
+// deregistration delay) under a time scale of 1/100, and two task definitions of family web,
+// awsvpc, whose container web maps balancedPort and passes its ELB health checks.
+const (
+	balancedScale = 0.01
+	balancedPort  = 8080
+	tdBalanced1   = "web:7"
+	tdBalanced2   = "web:8"
+)
+
+// prepare readies a fresh env for the rollout: for the load-balanced one it sets the time scale,
+// seeds load balancer "front" forwarding to ip target group "web", registers tdBalanced1 and
+// tdBalanced2 and gives the engine an Elastic Load Balancing client. It returns the target
+// group's ARN, or "" for the plain rollout.
+func (ro matrixRollout) prepare(e *env) string {
+	e.t.Helper()
+	if !ro.balanced {
+		return ""
+	}
+	cfg := e.srv.CurrentConfig()
+	cfg.TimeScale = balancedScale
+	e.srv.Configure(cfg)
+	if err := e.srv.ApplySeed(ecslocal.Seed{LoadBalancers: []ecslocal.SeedLoadBalancer{{
+		Name: "front", TargetGroups: []ecslocal.SeedTargetGroup{{Name: "web", Port: balancedPort, TargetType: "ip"}},
+	}}}); err != nil {
+		e.t.Fatal(err)
+	}
+	tg, ok := e.srv.TargetGroupArn("web")
+	if !ok {
+		e.t.Fatal("target group web was not seeded")
+	}
+	for _, want := range []string{tdBalanced1, tdBalanced2} {
+		out, err := e.ecs.RegisterTaskDefinition(context.Background(), &ecs.RegisterTaskDefinitionInput{
+			Family: aws.String("web"), NetworkMode: types.NetworkModeAwsvpc,
+			ContainerDefinitions: []types.ContainerDefinition{{
+				Name: aws.String("web"), Image: aws.String("nginx"), Essential: aws.Bool(true),
+				DockerLabels: map[string]string{"ecslocal.elb-health": "healthy"},
+				PortMappings: []types.PortMapping{{ContainerPort: aws.Int32(balancedPort)}},
+			}},
+		})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if got := fmt.Sprintf("web:%d", out.TaskDefinition.Revision); got != want {
+			e.t.Fatalf("registered %s, want %s", got, want)
+		}
+	}
+	if e.eng.ELB == nil {
+		e.eng.ELB = elbv2.NewFromConfig(aws.Config{Region: "eu-west-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")},
+			func(o *elbv2.Options) { o.BaseEndpoint = e.ecs.Options().BaseEndpoint })
+	}
+	return tg
+}
+
+// withTemplate puts the rollout's service template into cfg: for the load-balanced rollout, two
+// subnets and target group tg, container web on balancedPort.
+func (ro matrixRollout) withTemplate(cfg deploy.Config, tg string) deploy.Config {
+	if ro.balanced {
+		cfg.Service.Network = &deploy.NetworkConfig{Subnets: []string{"subnet-a", "subnet-b"}}
+		cfg.Service.LoadBalancers = []deploy.LoadBalancer{{TargetGroupARN: tg, ContainerName: "web", ContainerPort: balancedPort}}
+	}
+	return cfg
+}
+
+// historyServices is the cluster before the plain rollout, as env.services reports it.
+func historyServices() map[string]liveService { return plainRollout.historyServices() }
+
 // historyServices is the cluster before the rollout, as env.services reports it.
-func historyServices() map[string]liveService {
+func (ro matrixRollout) historyServices() map[string]liveService {
 	m := map[string]liveService{
-		"web__1": {Owner: "prod/web", TaskDefinition: tdHealthy1},
-		"web__2": {Owner: "prod/web", TaskDefinition: tdHealthy1},
-		"web__3": {Owner: "prod/web", TaskDefinition: tdHealthy1},
-		"web__4": {Desired: 8, Running: 8, Owner: "prod/web", TaskDefinition: tdHealthy1},
+		"web__1": {Owner: "prod/web", TaskDefinition: ro.prodTD},
+		"web__2": {Owner: "prod/web", TaskDefinition: ro.prodTD},
+		"web__3": {Owner: "prod/web", TaskDefinition: ro.prodTD},
+		"web__4": {Desired: 8, Running: 8, Owner: "prod/web", TaskDefinition: ro.prodTD},
 	}
 	for _, f := range foreignServices {
 		m[f.name] = liveService{Desired: f.desired, Running: f.desired, Owner: f.owner, TaskDefinition: tdHealthy1}
@@ -86,17 +175,17 @@ func historyServices() map[string]liveService {
 	return m
 }
 
-// faultConfig is the rollout of both matrices.
-func faultConfig() deploy.Config {
-	cfg := baseConfig(tdHealthy2, 8)
+// config is the rollout of both matrices, over services behind tg when it is load-balanced.
+func (ro matrixRollout) config(tg string) deploy.Config {
+	cfg := baseConfig(ro.newTD, 8)
 	cfg.AutoScaling = cpu60()
 	cfg.RetainOldServices = 2
-	return cfg
+	return ro.withTemplate(cfg, tg)
 }
 
 // useFastRetries gives the engine SDK clients whose standard retryer backs off at most 20 ms
 // and has no client-side retry quota, so that a matrix of retried faults runs fast. The test's
-// own clients (e.ecs, e.aas) keep the defaults.
+// own clients keep the defaults.
 func useFastRetries(e *env) {
 	retryer := func() aws.Retryer {
 		return retry.NewStandard(func(o *retry.StandardOptions) {
@@ -114,19 +203,37 @@ func useFastRetries(e *env) {
 		o.BaseEndpoint = endpoint
 		o.Retryer = retryer()
 	})
+	e.eng.ELB = elbv2.NewFromConfig(cfg, func(o *elbv2.Options) {
+		o.BaseEndpoint = endpoint
+		o.Retryer = retryer()
+	})
 }
 
-// arrangeHistory builds, through the SDK, what earlier deployments left in the cluster:
-// web__1 to web__3 at 0, production web__4 at 8 with auto scaling (2–10, cpu60), and the
-// foreign services. It returns the state those deployments saved.
+// arrangeHistory builds the plain rollout's history (arrangeRolloutHistory).
 func (e *env) arrangeHistory() deploy.State {
 	e.t.Helper()
+	return e.arrangeRolloutHistory(plainRollout, "")
+}
+
+// arrangeRolloutHistory builds, through the SDK, what earlier deployments of the rollout left in the
+// cluster: web__1 to web__3 at 0, production web__4 at 8 with auto scaling (2–10, cpu60), all
+// behind target group tg for the load-balanced rollout, and the foreign services (behind none).
+// It returns the state those deployments saved, once production's tasks all run and, behind the
+// load balancer, are healthy.
+func (e *env) arrangeRolloutHistory(ro matrixRollout, tg string) deploy.State {
+	e.t.Helper()
 	ctx := context.Background()
-	create := func(name string, n int, tags ...types.Tag) *deploy.ServiceRef {
-		out, err := e.ecs.CreateService(ctx, &ecs.CreateServiceInput{
+	create := func(name string, n int, ours bool, tags ...types.Tag) *deploy.ServiceRef {
+		in := &ecs.CreateServiceInput{
 			Cluster: aws.String("prod"), ServiceName: aws.String(name), TaskDefinition: aws.String(tdHealthy1),
 			DesiredCount: aws.Int32(int32(n)), Tags: tags,
-		})
+		}
+		if ro.balanced && ours {
+			in.TaskDefinition = aws.String(ro.prodTD)
+			in.NetworkConfiguration = &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: []string{"subnet-a", "subnet-b"}}}
+			in.LoadBalancers = []types.LoadBalancer{{TargetGroupArn: aws.String(tg), ContainerName: aws.String("web"), ContainerPort: aws.Int32(balancedPort)}}
+		}
+		out, err := e.ecs.CreateService(ctx, in)
 		if err != nil {
 			e.t.Fatal(err)
 		}
@@ -138,7 +245,7 @@ func (e *env) arrangeHistory() deploy.State {
 		if rev == 4 {
 			n = 8
 		}
-		refs[rev] = create(deploy.RevisionName("web", rev), n, ecsTag(deploy.OwnerTag, "prod/web"), ecsTag(deploy.RevisionTag, strconv.Itoa(rev)))
+		refs[rev] = create(deploy.RevisionName("web", rev), n, true, ecsTag(deploy.OwnerTag, "prod/web"), ecsTag(deploy.RevisionTag, strconv.Itoa(rev)))
 		refs[rev].Revision = rev
 	}
 	for _, f := range foreignServices {
@@ -146,7 +253,7 @@ func (e *env) arrangeHistory() deploy.State {
 		if f.owner != "" {
 			tags = append(tags, ecsTag(deploy.OwnerTag, f.owner))
 		}
-		create(f.name, f.desired, tags...)
+		create(f.name, f.desired, false, tags...)
 	}
 	id := aws.String("service/prod/" + faultProd)
 	if _, err := e.aas.RegisterScalableTarget(ctx, &applicationautoscaling.RegisterScalableTargetInput{
@@ -165,8 +272,11 @@ func (e *env) arrangeHistory() deploy.State {
 	}); err != nil {
 		e.t.Fatal(err)
 	}
-	// The services' tasks all start after one start delay.
-	e.await(startDelay, "the arranged services settling", func() bool { return reflect.DeepEqual(e.services(), historyServices()) })
+	// The services' tasks all start after one start delay, and are healthy in the target group
+	// one health check interval later.
+	e.await(startDelay, "the arranged services settling", func() bool {
+		return reflect.DeepEqual(e.services(), ro.historyServices()) && (!ro.balanced || servingNow(e.srv, tg) == 8)
+	})
 	// web__3 was production at 8 before web__4 replaced it.
 	previous := *refs[3]
 	previous.DesiredCount = 8
@@ -194,9 +304,112 @@ func (l *rollbackWatch) Warn(ctx context.Context, msg string, fields map[string]
 	l.recLog.Warn(ctx, msg, fields)
 }
 
+// servingNow is how many targets of tg are healthy now, over every service.
+func servingNow(srv *ecslocal.Server, tg string) int {
+	points := ecslocal.ServingTimeline(srv.Timeline(), tg)
+	if len(points) == 0 {
+		return 0
+	}
+	return points[len(points)-1].Healthy
+}
+
+// checkServingFloor asserts the serving-capacity invariant behind a load balancer (DESIGN.md §7.4
+// and §13.1) on ecslocal's timeline from m on: the targets of tg that are healthy, summed over
+// every service (ecslocal.ServingTimeline), never drop below floor. As checkCapacity does for
+// running tasks, a healthy target of one of the new services that stops being healthy on its own
+// (its service's healthy targets drop while not above its desired count) is still counted, up to
+// the desired count: the invariant allows dips caused by the new revision's own failures, not
+// dips caused by the engine shrinking a service before the other one serves. It returns the
+// number of instants checked.
+func (e *env) checkServingFloor(m mark, floor int, tg string, newSvcs ...string) int {
+	e.t.Helper()
+	return e.servingFloor(m, floor, true, tg, newSvcs)
+}
+
+// checkServingFloorOnceReached is checkServingFloor from the first instant at or after m at
+// which floor targets serve: for a first deployment, whose tasks are still starting at m.
+func (e *env) checkServingFloorOnceReached(m mark, floor int, tg string, newSvcs ...string) int {
+	e.t.Helper()
+	return e.servingFloor(m, floor, false, tg, newSvcs)
+}
+
+func (e *env) servingFloor(m mark, floor int, fromMark bool, tg string, newSvcs []string) int {
+	e.t.Helper()
+	timeline := e.srv.Timeline()
+	points := ecslocal.ServingTimeline(timeline, tg)
+	servingAt := func(t time.Time) int {
+		n := 0
+		for _, p := range points {
+			if p.Time.After(t) {
+				break
+			}
+			n = p.Healthy
+		}
+		return n
+	}
+	type counts struct{ desired, healthy, lost int }
+	state := map[string]*counts{}
+	credit := func() (int, string) {
+		total, detail := 0, ""
+		for _, n := range newSvcs {
+			if s := state[n]; s != nil && s.lost > 0 {
+				c := min(s.desired, s.healthy+s.lost) - s.healthy
+				total += max(c, 0)
+				detail += fmt.Sprintf(", %s healthy %d (counted %d)", n, s.healthy, s.healthy+max(c, 0))
+			}
+		}
+		return total, detail
+	}
+	reached, checks := fromMark, 0
+	for i, te := range timeline {
+		if s := slices.Index(newSvcs, te.Service); s >= 0 {
+			c := state[te.Service]
+			if c == nil {
+				c = &counts{}
+				state[te.Service] = c
+			}
+			h := te.HealthyTargets[tg]
+			if h < c.healthy && c.healthy <= te.Desired {
+				c.lost += c.healthy - h
+			}
+			c.desired, c.healthy = te.Desired, h
+		}
+		// Check the state each instant leaves, once all its entries are in.
+		if i < m.timeline-1 || i+1 < len(timeline) && timeline[i+1].Time.Equal(te.Time) {
+			continue
+		}
+		extra, detail := credit()
+		total := servingAt(te.Time) + extra
+		reached = reached || total >= floor
+		if !reached {
+			continue
+		}
+		checks++
+		if total < floor {
+			e.t.Errorf("serving capacity of target group %s dipped to %d (< %d) at %s: %d healthy targets%s; serving timeline %s",
+				deploy.LastSegment(tg), total, floor, te.Time.Format("15:04:05.000"), servingAt(te.Time), detail, fmtPoints(points, timeline[max(m.timeline-1, 0)].Time))
+			return checks
+		}
+	}
+	return checks
+}
+
+// fmtPoints renders serving points from since on as "+offset:healthy".
+func fmtPoints(points []ecslocal.ServingPoint, since time.Time) string {
+	var parts []string
+	for _, p := range points {
+		if !p.Time.Before(since) {
+			parts = append(parts, fmt.Sprintf("+%s:%d", p.Time.Sub(since), p.Healthy))
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
 // faultRun is one run of the matrix rollout and what it left behind.
 type faultRun struct {
 	e          *env
+	ro         matrixRollout
+	tg         string // the target group of the load-balanced rollout
 	prior      deploy.State
 	m          mark
 	end        int // the length of the call log when Deploy returned
@@ -208,18 +421,19 @@ type faultRun struct {
 // runRollout runs the matrix rollout in a fresh ecslocal with fault, if any, injected once the
 // history is in place. The faults are cleared when Deploy returns, so that the checks' own
 // calls get through.
-func runRollout(t *testing.T, fault *ecslocal.Fault) *faultRun {
+func runRollout(t *testing.T, ro matrixRollout, fault *ecslocal.Fault) *faultRun {
 	t.Helper()
 	e := newEnv(t)
+	tg := ro.prepare(e)
 	useFastRetries(e)
-	prior := e.arrangeHistory()
+	prior := e.arrangeRolloutHistory(ro, tg)
 	watch := &rollbackWatch{recLog: e.log, srv: e.srv}
 	e.eng.Log = watch
-	r := &faultRun{e: e, prior: prior, m: e.mark()}
+	r := &faultRun{e: e, ro: ro, tg: tg, prior: prior, m: e.mark()}
 	if fault != nil {
 		e.srv.InjectFault(*fault)
 	}
-	r.res, r.err = e.eng.Deploy(context.Background(), faultConfig(), prior)
+	r.res, r.err = e.eng.Deploy(context.Background(), ro.config(tg), prior)
 	e.srv.ClearFaults()
 	r.end = len(e.srv.Calls())
 	r.rolledBack = watch.began.Load()
@@ -300,9 +514,21 @@ func (r *faultRun) writes() []string {
 func callList(calls []ecslocal.Call) []string {
 	out := make([]string, 0, len(calls))
 	for _, c := range calls {
-		out = append(out, c.Action()+" "+c.Resource)
+		out = append(out, callString(c))
 	}
 	return out
+}
+
+// callString is a call as "action resource", with an Elastic Load Balancing ARN shortened to
+// its type and name ("targetgroup/web"): its last part is random, so that it differs from one
+// ecslocal to the next.
+func callString(c ecslocal.Call) string {
+	res := c.Resource
+	if strings.HasPrefix(res, "arn:aws:elasticloadbalancing:") {
+		_, res, _ = strings.Cut(res[:strings.LastIndex(res, "/")], ":targetgroup/")
+		res = "targetgroup/" + res
+	}
+	return c.Action() + " " + res
 }
 
 // steady lists the run's calls that are not polls, as "action resource", in order.
@@ -310,7 +536,7 @@ func steady(calls []ecslocal.Call) []string {
 	var out []string
 	for _, c := range calls {
 		if c.Action() != pollAction {
-			out = append(out, c.Action()+" "+c.Resource)
+			out = append(out, callString(c))
 		}
 	}
 	return out
@@ -376,12 +602,17 @@ func (c *checker) check(ok bool, format string, args ...any) {
 }
 
 // checkCommon checks what holds in every run, whatever its fault: production capacity never
-// dipped (DESIGN.md §13.1, on ecslocal's timeline), and no call wrote to a foreign service, whose
-// counts never changed (§1.1).
+// dipped (DESIGN.md §13.1, on ecslocal's timeline), behind the load balancer the healthy targets
+// never dropped below P = 8 either (§7.4), and no call wrote to a foreign service, whose counts
+// never changed (§1.1).
 func (r *faultRun) checkCommon(c *checker) {
 	c.t.Helper()
 	r.e.checkCapacity(r.m, 8, faultProd, faultNew)
 	c.checks++
+	if r.ro.balanced {
+		c.check(servingNow(r.e.srv, r.tg) == 8, "%d targets healthy after the run, want 8", servingNow(r.e.srv, r.tg))
+		c.checks += r.e.checkServingFloor(r.m, 8, r.tg, faultNew)
+	}
 	for _, f := range foreignServices {
 		var touched []string
 		for _, call := range r.rawCalls() {
@@ -452,9 +683,11 @@ type matrixRef struct {
 	all    []string // every call, polls included, as "action resource"
 	steady []string // the calls that are not polls
 	points []faultPoint
+	// firstWrite is the position of the first write call.
+	firstWrite int
 }
 
-// theRolloutsSteadyCalls are the fault-free rollout's calls other than polls, in order.
+// theRolloutsSteadyCalls are the fault-free plain rollout's calls other than polls, in order.
 var theRolloutsSteadyCalls = []string{
 	"ecs:DescribeClusters prod",
 	"ecs:DescribeTaskDefinition web:2",
@@ -475,26 +708,31 @@ var theRolloutsSteadyCalls = []string{
 
 // faultFreeRun runs the matrix rollout without a fault and checks it against what the rollout
 // must do.
-func faultFreeRun(t *testing.T) *matrixRef {
+func faultFreeRun(t *testing.T, ro matrixRollout) *matrixRef {
 	t.Helper()
-	r := runRollout(t, nil)
+	r := runRollout(t, ro, nil)
 	if r.err != nil {
 		t.Fatalf("the fault-free rollout failed: %v", r.err)
 	}
 	ref := &matrixRef{run: r, view: r.view(), all: callList(r.calls()), steady: steady(r.calls())}
-	if !slices.Equal(ref.steady, theRolloutsSteadyCalls) {
-		t.Fatalf("the fault-free rollout's calls other than polls:\n  %s\nwant\n  %s", strings.Join(ref.steady, "\n  "), strings.Join(theRolloutsSteadyCalls, "\n  "))
+	want := theRolloutsSteadyCalls
+	got := ref.steady
+	if ro.balanced {
+		want, got = theBalancedRolloutsSteadyCalls, r.withoutHealthReads(t)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("the fault-free rollout's calls other than polls and health reads:\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 	}
 	if f := r.failed(""); len(f) > 0 {
 		t.Fatalf("the fault-free rollout saw errors: %+v", f)
 	}
-	want := historyServices()
-	delete(want, "web__1")
-	delete(want, "web__2")
-	want[faultProd] = liveService{Owner: "prod/web", TaskDefinition: tdHealthy1}
-	want[faultNew] = liveService{Desired: 8, Running: 8, Owner: "prod/web", TaskDefinition: tdHealthy2}
-	if !reflect.DeepEqual(ref.view.Services, want) {
-		t.Fatalf("after the fault-free rollout: services %+v, want %+v", ref.view.Services, want)
+	services := ro.historyServices()
+	delete(services, "web__1")
+	delete(services, "web__2")
+	services[faultProd] = liveService{Owner: "prod/web", TaskDefinition: ro.prodTD}
+	services[faultNew] = liveService{Desired: 8, Running: 8, Owner: "prod/web", TaskDefinition: ro.newTD}
+	if !reflect.DeepEqual(ref.view.Services, services) {
+		t.Fatalf("after the fault-free rollout: services %+v, want %+v", ref.view.Services, services)
 	}
 	if got := ref.view.Scaling; !reflect.DeepEqual(got, map[string]*scalingView{faultNew: historyScaling}) {
 		t.Fatalf("after the fault-free rollout: auto scaling %+v, want it on web__7 only", got)
@@ -507,8 +745,86 @@ func faultFreeRun(t *testing.T) *matrixRef {
 	}
 	r.checkCommon(&checker{t: t})
 	ref.points = faultPoints(r.calls())
-	t.Logf("the fault-free rollout made %d calls, %d of them polls: %d fault points", len(r.calls()), len(r.calls())-len(ref.steady), len(ref.points))
+	ref.firstWrite = slices.IndexFunc(r.calls(), func(c ecslocal.Call) bool { return c.Write })
+	t.Logf("the fault-free %s made %d calls, %d of them polls: %d fault points", ro.name, len(r.calls()), len(r.calls())-len(ref.steady), len(ref.points))
 	return ref
+}
+
+// theBalancedRolloutsSteadyCalls are the fault-free load-balanced rollout's calls other than
+// polls and health reads, in order: the plain rollout's, with preflight describing the target
+// group after the task definition (DESIGN.md §7.7) and setup waiting for production to serve.
+var theBalancedRolloutsSteadyCalls = []string{
+	"ecs:DescribeClusters prod",
+	"ecs:DescribeTaskDefinition " + tdBalanced2,
+	"elasticloadbalancing:DescribeTargetGroups targetgroup/web",
+	// Setup waits for production to serve: learning its task definition's health checks, then
+	// a health read (not listed).
+	"ecs:DescribeTaskDefinition arn:aws:ecs:eu-west-1:000000000000:task-definition/" + tdBalanced1,
+	"ecs:DeleteService web__1",
+	"application-autoscaling:DescribeScalableTargets service/prod/web__4",
+	"application-autoscaling:DescribeScalingPolicies service/prod/web__4",
+	"application-autoscaling:DeregisterScalableTarget service/prod/web__4",
+	"ecs:ListTasks web__4", // the health read described its tasks already
+	"ecs:CreateService web__7",
+	"ecs:UpdateService web__7", "ecs:UpdateService web__4",
+	"ecs:UpdateService web__7", "ecs:UpdateService web__4",
+	"ecs:UpdateService web__7", "ecs:UpdateService web__4",
+	"application-autoscaling:RegisterScalableTarget service/prod/web__7",
+	"application-autoscaling:PutScalingPolicy service/prod/web__7",
+	"ecs:DeleteService web__2",
+}
+
+// withoutHealthReads lists the calls of the load-balanced rollout other than polls and the health
+// reads of its waits (DESIGN.md §7.5): a ListTasks of a service's running tasks after a poll
+// (and after the DescribeTaskDefinition that learns its health checks, the first time), a
+// DescribeTasks of the ones not seen before (none when all have been) and a DescribeTargetHealth
+// of the target group. On the way it checks where health is read: in setup, before the first
+// write, of production web__4 (setup waits for production to serve), and after each scale-up
+// of web__7, of web__7; after no other write.
+func (r *faultRun) withoutHealthReads(t *testing.T) []string {
+	t.Helper()
+	calls := r.calls()
+	type segment struct {
+		after string   // the write the segment follows, "setup" before the first
+		of    []string // the services whose health it read, once per read
+	}
+	segs := []*segment{{after: "setup"}}
+	var out []string
+	for i := 0; i < len(calls); i++ {
+		c := calls[i]
+		afterPoll := i > 0 && calls[i-1].Action() == pollAction ||
+			i > 1 && calls[i-1].Action() == "ecs:DescribeTaskDefinition" && calls[i-2].Action() == pollAction
+		switch {
+		case c.Action() == pollAction:
+			continue
+		case c.Action() == "ecs:ListTasks" && afterPoll:
+			j := i + 1
+			if j < len(calls) && calls[j].Action() == "ecs:DescribeTasks" {
+				j++
+			}
+			if j >= len(calls) || calls[j].Action() != "elasticloadbalancing:DescribeTargetHealth" || calls[j].Resource != r.tg {
+				t.Fatalf("call %d begins a health read that does not end with a DescribeTargetHealth of the target group: %v", i, callList(calls[i:min(j+1, len(calls))]))
+			}
+			segs[len(segs)-1].of = append(segs[len(segs)-1].of, c.Resource)
+			i = j
+			continue
+		case c.Write:
+			segs = append(segs, &segment{after: callString(c)})
+		}
+		out = append(out, callString(c))
+	}
+	for _, sg := range segs {
+		want := map[string]string{"setup": faultProd, "ecs:UpdateService " + faultNew: faultNew}[sg.after]
+		switch {
+		case want == "" && len(sg.of) > 0:
+			t.Errorf("target health read after %s, which waits for no service to grow: %v", sg.after, sg.of)
+		case want != "" && len(sg.of) == 0:
+			t.Errorf("no target health read after %s, whose wait is for %s to serve", sg.after, want)
+		case want != "" && slices.ContainsFunc(sg.of, func(s string) bool { return s != want }):
+			t.Errorf("after %s, the health of %v was read; the wait is for %s to serve", sg.after, sg.of, want)
+		}
+	}
+	return out
 }
 
 // matrixTally counts a matrix's runs, faults and checks for its closing report.
@@ -581,7 +897,13 @@ type transientFault struct {
 // rollback and leave exactly what the fault-free run left.
 func TestTransientFaultMatrix(t *testing.T) {
 	t.Parallel()
-	ref := faultFreeRun(t)
+	for _, ro := range matrixRollouts {
+		t.Run(ro.name, func(t *testing.T) { transientFaultMatrix(t, ro) })
+	}
+}
+
+func transientFaultMatrix(t *testing.T, ro matrixRollout) {
+	ref := faultFreeRun(t, ro)
 	kinds := []transientFault{
 		{code: "ThrottlingException", message: "Rate exceeded", status: 400},
 		{code: "ServiceUnavailableException", message: "Service Unavailable", status: 503},
@@ -590,17 +912,18 @@ func TestTransientFaultMatrix(t *testing.T) {
 	runAll(t, ref.points, kinds,
 		func(k transientFault, p faultPoint) string { return fmt.Sprintf("%s at %s", k.code, p) },
 		func(t *testing.T, k transientFault, p faultPoint) {
-			r := runRollout(t, &ecslocal.Fault{Operation: p.action, Skip: p.skip, Count: 1, Code: k.code, Message: k.message, Status: k.status})
+			r := runRollout(t, ro, &ecslocal.Fault{Operation: p.action, Skip: p.skip, Count: 1, Code: k.code, Message: k.message, Status: k.status})
+			code := servedCode(p.action, k.code)
 			defer func() {
 				if t.Failed() {
 					r.e.logSteps()
 				}
 			}()
 			c := &checker{t: t}
-			failed, atPoint := r.firedAt(p, k.code)
+			failed, atPoint := r.firedAt(p, code)
 			fired := len(failed) > 0
 			c.check(fired, "the fault at %s never hit", p)
-			c.check(len(r.failed("")) == 1 && atPoint, "failed calls %+v, want one %s at %s", r.failed(""), k.code, p)
+			c.check(len(r.failed("")) == 1 && atPoint, "failed calls %+v, want one %s at %s", r.failed(""), code, p)
 			c.check(slices.Equal(r.faultRetries(), []string{p.action}), "SDK retries of failed calls %v, want one of %s", r.faultRetries(), p.action)
 			c.check(r.err == nil, "the rollout failed: %v", r.err)
 			c.check(!r.rolledBack, "the rollout rolled back")
@@ -613,7 +936,7 @@ func TestTransientFaultMatrix(t *testing.T) {
 			r.checkCommon(c)
 			tally.add(r, fired, len(failed), c, "succeeded without rollback, as the fault-free run")
 		})
-	tally.report(t, "transient fault matrix")
+	tally.report(t, "transient fault matrix, "+ro.name)
 }
 
 // Outcomes of a run with a persistent fault.
@@ -624,11 +947,13 @@ const (
 	outcomeSetupFailed    = "failed in setup before the new revision existed; production untouched"
 )
 
-// persistentOutcome is the outcome a persistent fault at each operation must have. A fault on
-// a DescribeServices poll during a phase rolls back; the first DescribeServices is discovery's.
+// persistentOutcome is the outcome a persistent fault at each operation must have after the
+// rollout's first write (matrixRef.wantOutcome). A fault on a DescribeServices poll during a
+// phase rolls back.
 var persistentOutcome = map[string]string{
 	"ecs:DescribeClusters":                             outcomeRejected,
 	"ecs:DescribeTaskDefinition":                       outcomeRejected,
+	"elasticloadbalancing:DescribeTargetGroups":        outcomeRejected,
 	"ecs:DeleteService":                                outcomeCleanupWarning,
 	"application-autoscaling:DescribeScalableTargets":  outcomeSetupFailed,
 	"application-autoscaling:DescribeScalingPolicies":  outcomeSetupFailed,
@@ -639,16 +964,40 @@ var persistentOutcome = map[string]string{
 	"ecs:UpdateService":                                outcomeRolledBack,
 	"application-autoscaling:RegisterScalableTarget":   outcomeRolledBack,
 	"application-autoscaling:PutScalingPolicy":         outcomeRolledBack,
+	"elasticloadbalancing:DescribeTargetHealth":        outcomeRolledBack,
 }
 
-func (p faultPoint) wantOutcome() string {
-	if p.action == pollAction {
-		if p.skip == 0 {
-			return outcomeRejected
-		}
+// wantOutcome is the outcome of a persistent fault at p. Every call before the rollout's first
+// write is needed, so that a fault there fails the run before any write: preflight, discovery
+// and, behind a load balancer, setup's wait for production to serve. In the load-balanced
+// rollout, the later ListTasks, DescribeTasks and DescribeTaskDefinition calls read health too: a
+// fault that begins at the start time estimate goes on to fail the first health read of phase 1,
+// which fails the phase (DESIGN.md §7.5) and rolls back.
+func (ref *matrixRef) wantOutcome(p faultPoint) string {
+	switch {
+	case p.index < ref.firstWrite:
+		return outcomeRejected
+	case p.action == pollAction:
+		return outcomeRolledBack
+	case ref.run.ro.balanced && (p.action == "ecs:ListTasks" || p.action == "ecs:DescribeTasks" || p.action == "ecs:DescribeTaskDefinition"):
 		return outcomeRolledBack
 	}
 	return persistentOutcome[p.action]
+}
+
+// servedCode is the error code with which ecslocal answers an injected fault: Elastic Load
+// Balancing's query protocol spells AccessDeniedException and ThrottlingException as
+// AccessDenied and Throttling, as AWS does.
+func servedCode(action, code string) string {
+	if strings.HasPrefix(action, "elasticloadbalancing:") {
+		switch code {
+		case "AccessDeniedException":
+			return "AccessDenied"
+		case "ThrottlingException":
+			return "Throttling"
+		}
+	}
+	return code
 }
 
 // TestPersistentFaultMatrix checks how a rollout ends when one of its calls keeps failing
@@ -660,21 +1009,30 @@ func (p faultPoint) wantOutcome() string {
 //     and Result.Warnings names the failed call;
 //   - it rolls back completely: the old service at P with its auto scaling, the new one at 0,
 //     and the RolloutError names the failed call;
-//   - preflight or discovery fails before any write, and the error names the failed call;
+//   - preflight, discovery or setup's wait for production to serve fails before any write,
+//     and the error names the failed call;
 //   - setup fails before the new revision exists, after nothing but pruning and taking auto
 //     scaling off production (which is put back): production is untouched.
 //
-// In every run capacity never dips and no foreign service is written.
+// In every run capacity never dips and no foreign service is written; in the load-balanced
+// rollout's runs, the load balancer's healthy targets never drop below P either.
 func TestPersistentFaultMatrix(t *testing.T) {
 	t.Parallel()
-	ref := faultFreeRun(t)
+	for _, ro := range matrixRollouts {
+		t.Run(ro.name, func(t *testing.T) { persistentFaultMatrix(t, ro) })
+	}
+}
+
+func persistentFaultMatrix(t *testing.T, ro matrixRollout) {
+	ref := faultFreeRun(t, ro)
 	codes := []string{"ClientException", "AccessDeniedException"}
 	tally := &matrixTally{}
 	runAll(t, ref.points, codes,
 		func(code string, p faultPoint) string { return fmt.Sprintf("%s from %s on", code, p) },
-		func(t *testing.T, code string, p faultPoint) {
+		func(t *testing.T, injected string, p faultPoint) {
 			// The message does not name the operation: the error must, by itself.
-			r := runRollout(t, &ecslocal.Fault{Operation: p.action, Skip: p.skip, Count: -1, Code: code, Message: "Injected persistent fault."})
+			r := runRollout(t, ro, &ecslocal.Fault{Operation: p.action, Skip: p.skip, Count: -1, Code: injected, Message: "Injected persistent fault."})
+			code := servedCode(p.action, injected)
 			defer func() {
 				if t.Failed() {
 					r.e.logSteps()
@@ -695,7 +1053,7 @@ func TestPersistentFaultMatrix(t *testing.T) {
 			before := callList(r.calls())[:min(p.index, len(r.calls()))]
 			c.check(slices.Equal(before, ref.all[:p.index]), "calls before the fault\n  %s\nwant\n  %s",
 				strings.Join(before, "\n  "), strings.Join(ref.all[:p.index], "\n  "))
-			outcome := p.wantOutcome()
+			outcome := ref.wantOutcome(p)
 			switch outcome {
 			case outcomeCleanupWarning:
 				r.checkWarnedSuccess(c, ref, failed)
@@ -711,7 +1069,7 @@ func TestPersistentFaultMatrix(t *testing.T) {
 			r.checkCommon(c)
 			tally.add(r, fired, len(failed), c, outcome)
 		})
-	tally.report(t, "persistent fault matrix")
+	tally.report(t, "persistent fault matrix, "+ro.name)
 	for _, o := range []string{outcomeCleanupWarning, outcomeRolledBack, outcomeRejected, outcomeSetupFailed} {
 		if tally.outcomes[o] == 0 {
 			t.Errorf("no run ended with the outcome %q", o)
@@ -736,7 +1094,7 @@ func (r *faultRun) checkWarnedSuccess(c *checker, ref *matrixRef, failed []ecslo
 	want := maps.Clone(ref.view.Services)
 	for _, f := range failed {
 		if f.Action() == "ecs:DeleteService" {
-			want[f.Resource] = historyServices()[f.Resource]
+			want[f.Resource] = r.ro.historyServices()[f.Resource]
 		}
 	}
 	c.check(reflect.DeepEqual(got.Services, want), "services %+v, want %+v", got.Services, want)
@@ -764,8 +1122,8 @@ func (r *faultRun) checkRolledBack(c *checker, p faultPoint, code string) {
 		slices.Contains(re.RollbackSteps, "R1: web__4 at 8 tasks, web__7 at 0"), "rollback steps %q", re.RollbackSteps)
 	r.checkNamesCall(c, p, code)
 	services := r.e.services()
-	c.check(services[faultProd] == liveService{Desired: 8, Running: 8, Owner: "prod/web", TaskDefinition: tdHealthy1} &&
-		services[faultNew] == liveService{Owner: "prod/web", TaskDefinition: tdHealthy2}, "after the rollback %s is %+v and %s %+v, want 8/8 and 0/0",
+	c.check(services[faultProd] == liveService{Desired: 8, Running: 8, Owner: "prod/web", TaskDefinition: r.ro.prodTD} &&
+		services[faultNew] == liveService{Owner: "prod/web", TaskDefinition: r.ro.newTD}, "after the rollback %s is %+v and %s %+v, want 8/8 and 0/0",
 		faultProd, services[faultProd], faultNew, services[faultNew])
 	c.check(reflect.DeepEqual(r.e.scaling(faultProd), historyScaling) && r.e.scaling(faultNew) == nil,
 		"auto scaling %+v on web__4 and %+v on web__7, want %+v on web__4 only", r.e.scaling(faultProd), r.e.scaling(faultNew), historyScaling)
@@ -808,7 +1166,7 @@ func (r *faultRun) checkRejected(c *checker, p faultPoint, code string) {
 		return
 	}
 	c.check(len(r.writes()) == 0, "write calls before the error: %v", r.writes())
-	c.check(reflect.DeepEqual(r.e.services(), historyServices()), "services %+v, want them as before", r.e.services())
+	c.check(reflect.DeepEqual(r.e.services(), r.ro.historyServices()), "services %+v, want them as before", r.e.services())
 	c.check(reflect.DeepEqual(r.e.scaling(faultProd), historyScaling), "auto scaling of web__4 %+v, want %+v", r.e.scaling(faultProd), historyScaling)
 }
 
@@ -829,7 +1187,7 @@ func (r *faultRun) checkSetupFailed(c *checker, p faultPoint, code string) {
 	for _, w := range r.writes() {
 		c.check(slices.Contains(allowed, w), "write call %s in a setup that failed", w)
 	}
-	want := historyServices()
+	want := r.ro.historyServices()
 	delete(want, "web__1")
 	c.check(reflect.DeepEqual(r.e.services(), want), "services %+v, want %+v", r.e.services(), want)
 	c.check(slices.Equal(r.e.desiredChanges(r.m, faultProd), []int{8}), "web__4 went through %v, want [8]", r.e.desiredChanges(r.m, faultProd))
@@ -888,7 +1246,7 @@ func TestLiveChecksTouchNoService(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t)
 			st := e.arrangeHistory()
-			cfg := faultConfig()
+			cfg := plainRollout.config("")
 			quoted := tc.arrange(e, &cfg, st)
 			m := e.mark()
 			res, err := e.eng.Deploy(context.Background(), cfg, st)

@@ -16,8 +16,24 @@ import (
 // ecslocal, so nothing rolls back (its context ends too, so that it stops at once, but its
 // attempts to roll back cannot get through), while ecslocal's scheduler carries on with what it
 // was last told. The next run starts from the state saved before the killed one.
+//
+// Each case runs for the plain rollout and for the same rollout behind a load balancer (awsvpc
+// tasks in an ip target group with AWS's default health settings under a time scale), where the
+// load balancer's healthy targets must also never drop below P, from the start of the killed run
+// to the end of the next one: the killed run left the old service shrunk only after the new one
+// served, and the next run restores production and waits for it to serve before it scales the
+// killed run's revision to 0.
 func TestResume(t *testing.T) {
 	t.Parallel()
+	for _, ro := range matrixRollouts {
+		t.Run(ro.name, func(t *testing.T) {
+			t.Parallel()
+			testResume(t, ro)
+		})
+	}
+}
+
+func testResume(t *testing.T, ro matrixRollout) {
 	// The write calls of a 3-phase rollout of web:2 over web__1 at 8 with auto scaling, in order.
 	writes := []string{
 		"application-autoscaling:DeregisterScalableTarget service/prod/web__1",
@@ -48,23 +64,24 @@ func TestResume(t *testing.T) {
 		t.Run(fmt.Sprintf("a run killed after %s is completed by the next run", boundary), func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t)
+			tg := ro.prepare(e)
 			ctx := context.Background()
 			cfg := func(td string) deploy.Config {
 				c := baseConfig(td, 8)
 				c.AutoScaling = cpu60()
-				return c
+				return ro.withTemplate(c, tg)
 			}
-			prior := e.mustDeploy(cfg(tdHealthy1), deploy.State{})
+			prior := e.mustDeploy(cfg(ro.prodTD), deploy.State{})
 
 			killed := e.mark()
-			_, _ = e.eng.Deploy(e.killAfterWrites(n), cfg(tdHealthy2), prior)
+			_, _ = e.eng.Deploy(e.killAfterWrites(n), cfg(ro.newTD), prior)
 			e.revive()
 			if got := e.writesSince(killed); !reflect.DeepEqual(got, writes[:n]) {
 				t.Fatalf("the killed run wrote %q, want %q", got, writes[:n])
 			}
 
 			m := e.mark()
-			res, err := e.eng.Deploy(ctx, cfg(tdHealthy2), prior)
+			res, err := e.eng.Deploy(ctx, cfg(ro.newTD), prior)
 			if err != nil {
 				e.logSteps()
 				t.Fatal(err)
@@ -74,8 +91,8 @@ func TestResume(t *testing.T) {
 			if n < 2 {
 				want = "web__2" // the killed run created nothing
 			}
-			if res.Current.Name != want || res.Current.DesiredCount != 8 || deploy.FamilyRevision(res.Current.TaskDefinition) != tdHealthy2 {
-				t.Errorf("production %+v, want %s at 8 with %s", res.Current, want, tdHealthy2)
+			if res.Current.Name != want || res.Current.DesiredCount != 8 || deploy.FamilyRevision(res.Current.TaskDefinition) != ro.newTD {
+				t.Errorf("production %+v, want %s at 8 with %s", res.Current, want, ro.newTD)
 			}
 			if res.Previous == nil || res.Previous.Name != "web__1" || res.Previous.DesiredCount != 8 {
 				t.Errorf("previous %+v, want web__1 at its recorded 8", res.Previous)
@@ -102,21 +119,30 @@ func TestResume(t *testing.T) {
 				t.Errorf("web__1 was at %d, but the first write of the next run is %v, not its restore", start[0], w)
 			}
 			e.checkCapacity(m, 8, "web__1", "web__2", "web__3")
-			t.Logf("web__1 desired counts in the next run: %v; calls: %v", start, counts)
+			serving := 0
+			if ro.balanced {
+				if got := servingNow(e.srv, tg); got != 8 {
+					t.Errorf("%d targets healthy after the next run, want 8", got)
+				}
+				serving = e.checkServingFloor(killed, 8, tg, "web__2", "web__3")
+			}
+			t.Logf("web__1 desired counts in the next run: %v; serving capacity checked at %d instants; calls: %v", start, serving, counts)
 		})
 	}
 
 	t.Run("a first deployment killed mid-rollout is taken over by the next one without losing its tasks", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t)
+		tg := ro.prepare(e)
 		ctx := context.Background()
 		// Killed after CreateService and the phase 1 and phase 2 scale-ups: web__1 is at 4,
 		// two of them still starting when the next run begins.
-		_, _ = e.eng.Deploy(e.killAfterWrites(3), baseConfig(tdHealthy1, 8), deploy.State{})
+		killed := e.mark()
+		_, _ = e.eng.Deploy(e.killAfterWrites(3), ro.withTemplate(baseConfig(ro.prodTD, 8), tg), deploy.State{})
 		e.revive()
 
 		m := e.mark()
-		res, err := e.eng.Deploy(ctx, baseConfig(tdHealthy2, 8), deploy.State{})
+		res, err := e.eng.Deploy(ctx, ro.withTemplate(baseConfig(ro.newTD, 8), tg), deploy.State{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -131,5 +157,12 @@ func TestResume(t *testing.T) {
 			t.Errorf("web__2 desired counts %v, want %v", got, want)
 		}
 		e.checkCapacity(m, 4, "web__1", "web__2")
+		if ro.balanced {
+			// From the moment web__1's first 4 tasks serve, during the killed run or the next.
+			if got := servingNow(e.srv, tg); got != 8 {
+				t.Errorf("%d targets healthy after the next run, want 8", got)
+			}
+			e.checkServingFloorOnceReached(killed, 4, tg, "web__2")
+		}
 	})
 }
