@@ -346,7 +346,8 @@ func newWorkspace(t *testing.T, extraEnv ...string) *workspace {
 	return &workspace{t: t, dir: work, env: append(base, extraEnv...)}
 }
 
-// providerBlock is the provider configuration for ecslocal at url.
+// providerBlock is the provider configuration for ecslocal at url, which serves Elastic Load
+// Balancing too.
 func providerBlock(url string) string {
 	return fmt.Sprintf(`terraform {
   required_providers {
@@ -361,6 +362,7 @@ provider "ecs" {
   endpoints {
     ecs                     = %[1]q
     application_autoscaling = %[1]q
+    elbv2                   = %[1]q
   }
 }
 `, url)

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -41,6 +42,109 @@ resource "ecs_phased_deployment" "web" {
   steady_state_timeout = "1m"
 }
 `
+
+// balancedServiceHCL is the service block of the load-balanced variant of the rollout: awsvpc
+// tasks in two subnets, registered in a target group as container web on a port.
+const balancedServiceHCL = `
+  service {
+    network_configuration {
+      subnets = ["subnet-a", "subnet-b"]
+    }
+    load_balancer {
+      target_group_arn = %q
+      container_name   = "web"
+      container_port   = %d
+    }
+  }
+`
+
+// The load-balanced variant's setting: AWS's default target group health settings (a check
+// every 30 s, a 300 s deregistration delay) under a time scale of 1/100, and two task
+// definitions of family web, awsvpc, whose container web maps port balancedPort and passes its
+// ELB health checks: web:4 and web:5, after those newEnv registers.
+const (
+	balancedScale = 0.01
+	balancedPort  = 8080
+	tdBalanced1   = "web:4"
+	tdBalanced2   = "web:5"
+)
+
+// rolloutVariant is the rollout TestKillAndResume runs: plainly, or behind a load balancer.
+type rolloutVariant struct {
+	name          string
+	balanced      bool
+	prodTD, newTD string
+}
+
+var rolloutVariants = []rolloutVariant{
+	{name: "plain rollout", prodTD: tdHealthy1, newTD: tdHealthy2},
+	{name: "load-balanced rollout", balanced: true, prodTD: tdBalanced1, newTD: tdBalanced2},
+}
+
+// newEnv starts the env of the variant: for the load-balanced one, ecslocal under the time scale
+// with load balancer "front" forwarding to ip target group "web" and tdBalanced1 and tdBalanced2
+// registered. It returns the target group's ARN, or "" for the plain rollout.
+func (v rolloutVariant) newEnv(t *testing.T) (*env, string) {
+	t.Helper()
+	if !v.balanced {
+		return newEnv(t, ecslocal.Options{}), ""
+	}
+	e := newEnv(t, ecslocal.Options{TimeScale: balancedScale})
+	td := json.RawMessage(fmt.Sprintf(`{"family":"web","networkMode":"awsvpc","containerDefinitions":[{"name":"web","image":"nginx","essential":true,`+
+		`"portMappings":[{"containerPort":%d}],"dockerLabels":{"ecslocal.elb-health":"healthy"}}]}`, balancedPort))
+	if err := e.srv.ApplySeed(ecslocal.Seed{
+		TaskDefinitions: []json.RawMessage{td, td},
+		LoadBalancers: []ecslocal.SeedLoadBalancer{{Name: "front", TargetGroups: []ecslocal.SeedTargetGroup{
+			{Name: "web", Port: balancedPort, TargetType: "ip"},
+		}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	tg, ok := e.srv.TargetGroupArn("web")
+	if !ok {
+		t.Fatal("target group web was not seeded")
+	}
+	return e, tg
+}
+
+// config is the rollout's configuration deploying td, behind target group tg when it is set.
+func (v rolloutVariant) config(url, td, tg string) string {
+	hcl := fmt.Sprintf(rolloutHCL, td)
+	if v.balanced {
+		end := strings.LastIndex(hcl, "}")
+		hcl = hcl[:end] + fmt.Sprintf(balancedServiceHCL, tg, balancedPort) + hcl[end:]
+	}
+	return providerBlock(url) + hcl
+}
+
+// checkServing asserts the serving-capacity invariant behind a load balancer on ecslocal's
+// timeline from entry from on: the targets that target group tg reports healthy, summed over
+// every service (ecslocal.ServingTimeline), never drop below floor. The revision deployed is
+// healthy, so no dip is the new revision's own. It returns how many instants it checked.
+func (e *env) checkServing(from, floor int, tg string) int {
+	e.t.Helper()
+	timeline := e.srv.Timeline()
+	if from < 1 || from > len(timeline) {
+		e.t.Fatalf("timeline mark %d of %d entries", from, len(timeline))
+	}
+	start := timeline[from-1].Time // the instant of the last entry before the mark
+	points := ecslocal.ServingTimeline(timeline, tg)
+	checks := 0
+	var seen []string
+	for i, p := range points {
+		if p.Time.Before(start) && (i+1 < len(points) && !points[i+1].Time.After(start)) {
+			continue // superseded before the mark
+		}
+		checks++
+		seen = append(seen, fmt.Sprintf("+%s:%d", p.Time.Sub(start).Round(time.Millisecond), p.Healthy))
+		if p.Healthy < floor {
+			e.t.Errorf("serving capacity of target group web dipped to %d healthy targets (< %d) at %s; since the mark: %s",
+				p.Healthy, floor, p.Time.Format("15:04:05.000"), strings.Join(seen, " "))
+			return checks
+		}
+	}
+	return checks
+}
 
 // rolloutWrites are the write calls of the rollout of web:2 over web__1 at 4, in order.
 var rolloutWrites = []string{
@@ -134,12 +238,14 @@ type suiteCounts struct {
 // requested task definition in production at the desired count, no other service of the deployment
 // holding tasks, retention respected, auto scaling on production only, and an empty plan after. On
 // ecslocal's timeline the deployment's running tasks never drop below P = 4 from the start of the
-// killed apply to the end of the second.
+// killed apply to the end of the second. The suite runs the rollout plainly and behind a load
+// balancer (awsvpc tasks in an ip target group with AWS's default health settings under a time
+// scale), where the target group's healthy targets must never drop below P either.
 func TestKillAndResume(t *testing.T) {
 	requireAcc(t)
 	t.Parallel()
 	var n suiteCounts
-	var lockLeft atomic.Int64
+	var lockLeft, servingChecks atomic.Int64
 	started := time.Now()
 	var triggers []trigger
 	var names []string
@@ -148,17 +254,32 @@ func TestKillAndResume(t *testing.T) {
 		triggers = append(triggers, tr)
 		names = append(names, fmt.Sprintf("%02d killed %s", k, tr))
 	}
-	concurrently(t, 4, names, func(t *testing.T, i int) {
+	variants := make([]string, 0, len(rolloutVariants))
+	for _, v := range rolloutVariants {
+		variants = append(variants, v.name)
+	}
+	// Two variants at a time, each two kill points at a time.
+	concurrently(t, len(variants), variants, func(t *testing.T, vi int) {
+		killAndResume(t, rolloutVariants[vi], triggers, names, &n, &lockLeft, &servingChecks)
+	})
+	t.Logf("kill and resume: %d terraform runs, %d SIGKILLs of terraform + provider, %d capacity invariant checks on the timeline, %d serving-capacity checks behind the load balancer, %d foreign services checked untouched, %s; "+
+		"%d killed runs left .terraform.tfstate.lock.info behind, and the next apply ran with locking on regardless",
+		n.runs.Load(), n.signals.Load(), n.checks.Load(), servingChecks.Load(), n.foreign.Load(), time.Since(started).Round(time.Second), lockLeft.Load())
+}
+
+// killAndResume runs TestKillAndResume's kill points for one variant of the rollout.
+func killAndResume(t *testing.T, v rolloutVariant, triggers []trigger, names []string, n *suiteCounts, lockLeft, servingChecks *atomic.Int64) {
+	concurrently(t, 2, names, func(t *testing.T, i int) {
 		tr := triggers[i]
 		k := tr.k
-		e := newEnv(t, ecslocal.Options{})
+		e, tg := v.newEnv(t)
 		e.seedForeign()
 		w := newWorkspace(t)
-		w.write(providerBlock(e.url) + fmt.Sprintf(rolloutHCL, tdHealthy1))
+		w.write(v.config(e.url, v.prodTD, tg))
 		w.apply()
 		n.runs.Add(1)
 
-		w.write(providerBlock(e.url) + fmt.Sprintf(rolloutHCL, tdHealthy2))
+		w.write(v.config(e.url, v.newTD, tg))
 		mark, seq := e.timelineMark(), e.lastSeq()
 		var p atomic.Pointer[proc]
 		fired := e.arm(tr, func(ecslocal.Call) {
@@ -192,15 +313,18 @@ func TestKillAndResume(t *testing.T) {
 		if k == 1 {
 			want = "web__2"
 		}
-		e.checkConverged(w, want, tdHealthy2, "web__1", 4)
+		e.checkConverged(w, want, v.newTD, "web__1", 4)
 		n.checks.Add(int64(e.checkCapacity(mark, 4, "web")))
+		if v.balanced {
+			servingChecks.Add(int64(e.checkServing(mark, 4, tg)))
+			if s := e.status(want); s == nil || len(s.TargetGroups) != 1 || s.TargetGroups[0].Healthy != 4 {
+				t.Errorf("production %s's targets: %+v, want 4 healthy in target group web", want, s)
+			}
+		}
 		n.foreign.Add(int64(e.checkForeignUntouched()))
 		w.planEmpty()
 		n.runs.Add(1)
 	})
-	t.Logf("kill and resume: %d terraform runs, %d SIGKILLs of terraform + provider, %d capacity invariant checks on the timeline, %d foreign services checked untouched, %s; "+
-		"%d killed runs left .terraform.tfstate.lock.info behind, and the next apply ran with locking on regardless",
-		n.runs.Load(), n.signals.Load(), n.checks.Load(), n.foreign.Load(), time.Since(started).Round(time.Second), lockLeft.Load())
 }
 
 // checkConverged asserts the end state of a converged deployment web in state and in
