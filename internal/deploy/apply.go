@@ -56,7 +56,7 @@ func (e *Engine) observe(ctx context.Context, in *PreviewInput, action Action, d
 		if td, err = e.resolveTaskDefinition(ctx, in.Config, st); err != nil {
 			return nil, nil, err
 		}
-		if err := e.checkLoadBalancers(ctx, in.Config.Service.LoadBalancers, td); err != nil {
+		if err = e.checkLoadBalancers(ctx, in.Config.Service.LoadBalancers, td); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -77,7 +77,7 @@ func (e *Engine) observe(ctx context.Context, in *PreviewInput, action Action, d
 		if td, err = e.resolveTaskDefinition(ctx, in.Config, st); err != nil {
 			return nil, nil, err
 		}
-		if err := e.checkLoadBalancers(ctx, in.Config.Service.LoadBalancers, td); err != nil {
+		if err = e.checkLoadBalancers(ctx, in.Config.Service.LoadBalancers, td); err != nil {
 			return nil, nil, err
 		}
 	}

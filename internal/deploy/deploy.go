@@ -82,6 +82,11 @@ func (r *run) scale(ctx context.Context, service string, n int) error {
 	return nil
 }
 
+// behindLB reports a service behind a load balancer, as last seen.
+func (r *run) behindLB(name string) bool {
+	return len(r.seen[name].LoadBalancers) > 0
+}
+
 // waitFor waits for goals and remembers what it saw.
 func (r *run) waitFor(ctx context.Context, kind string, goals []goal, w *watch) error {
 	found, err := r.wt.wait(ctx, kind, goals, w, r.cfg.SteadyStateTimeout)

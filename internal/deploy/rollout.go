@@ -94,7 +94,7 @@ func (r *phaseRun) runPhase(ctx context.Context, phase int, pc PhaseCounts, thre
 		if err := r.scale(ctx, r.fromSvc, pc.Old); err != nil {
 			return &stageError{phase, stage, apiFailure(ctx, err)}
 		}
-		if err := r.waitFor(ctx, "stop", []goal{{name: r.fromSvc, count: pc.Old}}, w); err != nil {
+		if err := r.waitFor(ctx, "stop", []goal{{name: r.fromSvc, count: pc.Old, lb: r.behindLB(r.fromSvc)}}, w); err != nil {
 			return &stageError{phase, stage, err}
 		}
 	}
@@ -203,7 +203,7 @@ func (r *phaseRun) rollbackStep(ctx context.Context, re *RolloutError, label str
 	if err := r.scale(ctx, r.toSvc, newTarget); err != nil {
 		return err
 	}
-	if err := r.waitFor(ctx, "stop", []goal{{name: r.toSvc, count: newTarget, atMost: true}}, nil); err != nil {
+	if err := r.waitFor(ctx, "stop", []goal{{name: r.toSvc, count: newTarget, atMost: true, lb: r.behindLB(r.toSvc)}}, nil); err != nil {
 		return fmt.Errorf("%s: waiting for %s to at most %d tasks: %w", label, r.toSvc, newTarget, err)
 	}
 	re.RollbackSteps = append(re.RollbackSteps, fmt.Sprintf("%s: %s at %d tasks, %s at %d", label, r.fromSvc, oldTarget, r.toSvc, newTarget))
@@ -222,7 +222,7 @@ func (r *phaseRun) discardNew(ctx context.Context, re *RolloutError) error {
 	if err := r.scale(ctx, r.toSvc, 0); err != nil {
 		return err
 	}
-	if err := r.waitFor(ctx, "stop", []goal{{name: r.toSvc, count: 0, atMost: true}}, nil); err != nil {
+	if err := r.waitFor(ctx, "stop", []goal{{name: r.toSvc, count: 0, atMost: true, lb: r.behindLB(r.toSvc)}}, nil); err != nil {
 		return fmt.Errorf("waiting for %s to stop its tasks: %w", r.toSvc, err)
 	}
 	if _, err := r.e.ECS.DeleteService(ctx, &ecs.DeleteServiceInput{Cluster: aws.String(r.cluster), Service: aws.String(r.toSvc)}); err != nil {

@@ -42,6 +42,8 @@ type goal struct {
 	// atMost: done once no more than count tasks run or are pending (a scale-down of a
 	// service whose tasks may be failing); otherwise exactly count running and none pending.
 	atMost bool
+	// lb: the service is behind a load balancer.
+	lb bool
 }
 
 func (g goal) met(svc types.Service) bool {
@@ -243,6 +245,16 @@ type waiter struct {
 	created map[string]time.Time
 }
 
+// drainsAtOnce reports goals whose services are all behind a load balancer.
+func drainsAtOnce(goals []goal) bool {
+	for _, g := range goals {
+		if !g.lb {
+			return false
+		}
+	}
+	return len(goals) > 0
+}
+
 // missingGrace is how long a service this run created may be MISSING from DescribeServices
 // before a wait gives up on it.
 const missingGrace = 2 * time.Minute
@@ -286,6 +298,11 @@ func (wt *waiter) wait(ctx context.Context, kind string, goals []goal, w *watch,
 	est, learned := wt.learned[kind]
 	if learned {
 		sleep = max(wt.poll.Initial, est-wt.poll.Initial)
+	}
+	if kind == "stop" && drainsAtOnce(goals) {
+		// Behind a load balancer a task leaves the running count as soon as its target starts
+		// draining: the scale-down's goal is met at once, and the first poll says so.
+		sleep = 0
 	}
 	for {
 		if left := deadline.Sub(clock.Now()); sleep > left {
