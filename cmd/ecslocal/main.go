@@ -1,7 +1,7 @@
 // Command ecslocal runs the local ECS and Application Auto Scaling endpoint, or prints the
 // status of a running one.
 //
-//	ecslocal [-addr 127.0.0.1:4599] [-region us-east-1] [-seed seed.json] [-start-delay 2s] [-stop-delay 500ms] [-time-scale 1] [-throttling] [-allow actions.txt]
+//	ecslocal [-addr 127.0.0.1:4599] [-region us-east-1] [-seed seed.json] [-start-delay 2s] [-stop-delay 500ms] [-time-scale 1] [-throttling] [-allow actions.txt] [-consistency-lag 0s] [-fresh-account]
 //	ecslocal status [-endpoint http://127.0.0.1:4599] [-cluster prod]
 package main
 
@@ -52,13 +52,21 @@ func serve(args []string) error {
 	quiet := fs.Bool("quiet", false, "do not log one line per call")
 	region := fs.String("region", "us-east-1", "region of the ARNs of seeded resources and of unsigned requests")
 	timeScale := fs.Float64("time-scale", 1, "multiply every AWS-defined duration (health check intervals, deregistration delays, grace periods, container health check intervals and start periods) by this factor")
+	consistencyLag := fs.Duration("consistency-lag", 0, "how long new clusters and services stay invisible to DescribeClusters, ListClusters, DescribeServices and ListServices (the ECS API's eventual consistency)")
+	freshAccount := fs.Bool("fresh-account", false, "behave as an account without ECS's service-linked role: the first CreateService fails once with \"Unable to assume the service linked role\"")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *consistencyLag < 0 {
+		return fmt.Errorf("-consistency-lag must not be negative, not %s", *consistencyLag)
 	}
 	if *timeScale <= 0 {
 		return fmt.Errorf("-time-scale must be greater than 0, not %g", *timeScale)
 	}
-	opts := ecslocal.Options{StartDelay: *startDelay, StopDelay: *stopDelay, Throttling: *throttling, Region: *region, TimeScale: *timeScale}
+	opts := ecslocal.Options{
+		StartDelay: *startDelay, StopDelay: *stopDelay, Throttling: *throttling, Region: *region, TimeScale: *timeScale,
+		ConsistencyLag: *consistencyLag, FreshAccount: *freshAccount,
+	}
 	if !*quiet {
 		opts.Logger = log.New(os.Stderr, "ecslocal ", log.LstdFlags|log.Lmicroseconds)
 	}

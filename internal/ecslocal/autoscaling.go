@@ -9,12 +9,13 @@ import (
 
 // aasOps maps Application Auto Scaling operation names to their handlers.
 var aasOps = map[string]handler{
-	"RegisterScalableTarget":   (*Server).registerScalableTarget,
-	"DeregisterScalableTarget": (*Server).deregisterScalableTarget,
-	"DescribeScalableTargets":  (*Server).describeScalableTargets,
-	"PutScalingPolicy":         (*Server).putScalingPolicy,
-	"DeleteScalingPolicy":      (*Server).deleteScalingPolicy,
-	"DescribeScalingPolicies":  (*Server).describeScalingPolicies,
+	"RegisterScalableTarget":    (*Server).registerScalableTarget,
+	"DeregisterScalableTarget":  (*Server).deregisterScalableTarget,
+	"DescribeScalableTargets":   (*Server).describeScalableTargets,
+	"PutScalingPolicy":          (*Server).putScalingPolicy,
+	"DeleteScalingPolicy":       (*Server).deleteScalingPolicy,
+	"DescribeScalingPolicies":   (*Server).describeScalingPolicies,
+	"DescribeScalingActivities": (*Server).describeScalingActivities,
 }
 
 const (
@@ -160,8 +161,18 @@ func (s *Server) registerScalableTarget(rc *reqCtx, body []byte) (any, *apiError
 		tg.suspended = *in.SuspendedState
 	}
 	s.targets[in.ResourceID] = tg
-	// Registration moves the current capacity into the new range.
-	s.setDesiredLocked(c, svc, min(max(svc.desired, tg.min), tg.max), rc.now)
+	// Registration moves the current capacity into the new range, as a scaling activity:
+	// Application Auto Scaling "also initiates scaling activities when you modify the maximum or
+	// minimum size of the scalable target" ("Scaling activities for Application Auto Scaling",
+	// https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-scaling-activities.html).
+	if n := min(max(svc.desired, tg.min), tg.max); n != svc.desired {
+		cause := fmt.Sprintf("minimum capacity was set to %d", tg.min)
+		if n < svc.desired {
+			cause = fmt.Sprintf("maximum capacity was set to %d", tg.max)
+		}
+		s.recordActivity(in.ResourceID, n, cause, rc.now)
+		s.setDesiredLocked(c, svc, n, rc.now)
+	}
 	return map[string]any{"ScalableTargetARN": tg.arn}, nil
 }
 
@@ -241,7 +252,7 @@ func (s *Server) describeScalableTargets(rc *reqCtx, body []byte) (any, *apiErro
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"ScalableTargets": nonNil(page), "NextToken": next}, nil
+	return withNextToken(map[string]any{"ScalableTargets": nonNil(page)}, "NextToken", next), nil
 }
 
 func (s *Server) putScalingPolicy(rc *reqCtx, body []byte) (any, *apiError) {
@@ -390,7 +401,7 @@ func (s *Server) describeScalingPolicies(rc *reqCtx, body []byte) (any, *apiErro
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"ScalingPolicies": nonNil(page), "NextToken": next}, nil
+	return withNextToken(map[string]any{"ScalingPolicies": nonNil(page)}, "NextToken", next), nil
 }
 
 // AutoScale does what an Application Auto Scaling activity would: it sets the service's desired
@@ -415,8 +426,100 @@ func (s *Server) AutoScale(clusterName, serviceName string, desired int) (int, e
 		(n < svc.desired && isTrue(tg.suspended.DynamicScalingInSuspended)) {
 		return svc.desired, fmt.Errorf("dynamic scaling of %s is suspended in that direction", id)
 	}
+	if n != svc.desired {
+		s.recordActivity(id, n, s.autoScaleCause(id, n > svc.desired), now)
+	}
 	s.setDesiredLocked(c, svc, n, now)
 	return n, nil
+}
+
+// autoScaleCause is the cause of an AutoScale activity: a target tracking policy's alarm, in the
+// form of the DescribeScalingActivities example of the API reference ("monitor alarm
+// web-app-cpu-lt-25 in state ALARM triggered policy web-app-cpu-lt-25"), high to scale out and
+// low to scale in. Without such a policy the activity says that ecslocal's control started it:
+// no AWS cause fits.
+func (s *Server) autoScaleCause(resourceID string, out bool) string {
+	for _, key := range sortedKeys(s.policies) {
+		p := s.policies[key]
+		if p.resourceID != resourceID || len(p.alarms) != 2 {
+			continue
+		}
+		alarm := p.alarms[1]["AlarmName"]
+		if out {
+			alarm = p.alarms[0]["AlarmName"]
+		}
+		return fmt.Sprintf("monitor alarm %s in state ALARM triggered policy %s", alarm, p.name)
+	}
+	return "ecslocal AutoScale control call"
+}
+
+// scalingActivity is one of Application Auto Scaling's scaling activities (ScalingActivity API
+// reference). ecslocal's activities complete at once.
+type scalingActivity struct {
+	id, resourceID, description, cause, statusMessage string
+	start, end                                        time.Time
+}
+
+// maxActivities bounds the activities kept ("You can look up scaling activities from the last
+// six weeks": ecslocal keeps the newest ones instead).
+const maxActivities = 1000
+
+// recordActivity records that Application Auto Scaling set a service's desired count to n.
+func (s *Server) recordActivity(resourceID string, n int, cause string, at time.Time) {
+	s.activities = append(s.activities, &scalingActivity{
+		id: randomUUID(), resourceID: resourceID, cause: cause, start: at, end: at,
+		description:   fmt.Sprintf("Setting desired count to %d.", n),
+		statusMessage: fmt.Sprintf("Successfully set desired count to %d. Change successfully fulfilled by ecs.", n),
+	})
+	if len(s.activities) > maxActivities {
+		s.activities = s.activities[len(s.activities)-maxActivities:]
+	}
+}
+
+// describeScalingActivities is DescribeScalingActivities
+// (https://docs.aws.amazon.com/autoscaling/application/APIReference/API_DescribeScalingActivities.html):
+// the activities of a namespace, filtered by ResourceId and ScalableDimension (a dimension needs a
+// resource ID, as for DescribeScalableTargets), newest first, in pages of MaxResults (1–50,
+// default 50) with a NextToken; a bad token is an InvalidNextTokenException. ecslocal records no
+// not-scaled activities, so IncludeNotScaledActivities adds none.
+func (s *Server) describeScalingActivities(rc *reqCtx, body []byte) (any, *apiError) {
+	var in struct {
+		ServiceNamespace           string `json:"ServiceNamespace"`
+		ResourceID                 string `json:"ResourceId"`
+		ScalableDimension          string `json:"ScalableDimension"`
+		IncludeNotScaledActivities bool   `json:"IncludeNotScaledActivities"`
+		MaxResults                 *int   `json:"MaxResults"`
+		NextToken                  string `json:"NextToken"`
+	}
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	if in.ServiceNamespace == "" {
+		return nil, errf(codeValidation, "1 validation error detected: Value null at 'serviceNamespace' failed to satisfy constraint: Member must not be null")
+	}
+	if in.ScalableDimension != "" && in.ResourceID == "" {
+		return nil, errf(codeValidation, "If you specify a scalable dimension, you must also specify a resource ID.")
+	}
+	all := []map[string]any{}
+	if in.ServiceNamespace == ecsNamespace && (in.ScalableDimension == "" || in.ScalableDimension == ecsDimension) {
+		for i := len(s.activities) - 1; i >= 0; i-- {
+			a := s.activities[i]
+			if in.ResourceID != "" && a.resourceID != in.ResourceID {
+				continue
+			}
+			all = append(all, map[string]any{
+				"ActivityId": a.id, "ServiceNamespace": ecsNamespace, "ResourceId": a.resourceID,
+				"ScalableDimension": ecsDimension, "Description": a.description, "Cause": a.cause,
+				"StartTime": ts(a.start), "EndTime": ts(a.end), "StatusCode": "Successful",
+				"StatusMessage": a.statusMessage,
+			})
+		}
+	}
+	page, next, err := paginate(all, in.NextToken, in.MaxResults, 50, 50, codeValidation, codeInvalidNextToken)
+	if err != nil {
+		return nil, err
+	}
+	return withNextToken(map[string]any{"ScalingActivities": nonNil(page)}, "NextToken", next), nil
 }
 
 func isTrue(b *bool) bool { return b != nil && *b }

@@ -187,3 +187,58 @@ func obj(t *testing.T, v any) map[string]any {
 	}
 	return m
 }
+
+// TestAWSCLI_listsActivitiesAndWaiter drives ListClusters, ListTaskDefinitions (the CLI pages
+// through it), DescribeScalingActivities and the services-stable waiter with the AWS CLI. The
+// waiter polls every 15 s at the least: the service is stable before it starts, so it returns
+// after its first poll.
+func TestAWSCLI_listsActivitiesAndWaiter(t *testing.T) {
+	hs := httptest.NewServer(ecslocal.New(ecslocal.Options{}))
+	t.Cleanup(hs.Close)
+	run, mustRun := awsCLI(t, hs.URL)
+
+	mustRun("ecs", "create-cluster", "--cluster-name", "prod")
+	mustRun("ecs", "create-cluster", "--cluster-name", "staging")
+	arns := list(t, mustRun("ecs", "list-clusters")["clusterArns"])
+	if len(arns) != 2 || arns[0] != "arn:aws:ecs:eu-west-1:000000000000:cluster/prod" || arns[1] != "arn:aws:ecs:eu-west-1:000000000000:cluster/staging" {
+		t.Fatalf("list-clusters: %v", arns)
+	}
+
+	for _, fam := range []string{"web", "web", "web", "api"} {
+		mustRun("ecs", "register-task-definition", "--family", fam, "--container-definitions", `[{"name":"c","image":"nginx"}]`)
+	}
+	mustRun("ecs", "deregister-task-definition", "--task-definition", "web:1")
+	tds := list(t, mustRun("ecs", "list-task-definitions", "--family-prefix", "web", "--sort", "DESC", "--page-size", "1")["taskDefinitionArns"])
+	if len(tds) != 2 || tds[0] != "arn:aws:ecs:eu-west-1:000000000000:task-definition/web:3" || tds[1] != "arn:aws:ecs:eu-west-1:000000000000:task-definition/web:2" {
+		t.Fatalf("list-task-definitions: %v", tds)
+	}
+	if inactive := list(t, mustRun("ecs", "list-task-definitions", "--status", "INACTIVE")["taskDefinitionArns"]); len(inactive) != 0 {
+		t.Fatalf("list-task-definitions --status INACTIVE (web:1 is referenced by nothing): %v", inactive)
+	}
+
+	mustRun("ecs", "create-service", "--cluster", "prod", "--service-name", "web", "--task-definition", "web:3", "--desired-count", "1")
+	mustRun("application-autoscaling", "register-scalable-target", "--service-namespace", "ecs",
+		"--resource-id", "service/prod/web", "--scalable-dimension", "ecs:service:DesiredCount",
+		"--min-capacity", "2", "--max-capacity", "4")
+	acts := list(t, mustRun("application-autoscaling", "describe-scaling-activities", "--service-namespace", "ecs",
+		"--resource-id", "service/prod/web", "--scalable-dimension", "ecs:service:DesiredCount")["ScalingActivities"])
+	if len(acts) != 1 {
+		t.Fatalf("describe-scaling-activities: %v", acts)
+	}
+	if a := obj(t, acts[0]); a["Description"] != "Setting desired count to 2." || a["Cause"] != "minimum capacity was set to 2" || a["StatusCode"] != "Successful" {
+		t.Fatalf("scaling activity %v", a)
+	}
+
+	start := time.Now()
+	if out, err := run("ecs", "wait", "services-stable", "--cluster", "prod", "--services", "web"); err != nil {
+		t.Fatalf("wait services-stable: %v\n%s", err, out)
+	}
+	if d := time.Since(start); d > 14*time.Second {
+		t.Fatalf("wait services-stable took %s: it did not return at its first poll", d)
+	}
+	// A missing service fails the waiter at once (the MISSING failure acceptor).
+	out, err := run("ecs", "wait", "services-stable", "--cluster", "prod", "--services", "nope")
+	if err == nil || !strings.Contains(string(out), "Waiter ServicesStable failed") {
+		t.Fatalf("wait services-stable on a missing service: err %v, output %s", err, out)
+	}
+}

@@ -125,6 +125,9 @@ type Config struct {
 	// TimeScale is Options.TimeScale (0 or absent means 1, and a scale of 1 is reported as 0); it
 	// applies to durations computed afterwards.
 	TimeScale float64 `json:"timeScale,omitempty"`
+	// ConsistencyLag is Options.ConsistencyLag; it applies to clusters and services created
+	// afterwards.
+	ConsistencyLag Duration `json:"consistencyLag,omitempty"`
 }
 
 // Duration marshals as a Go duration string ("1.5s").
@@ -152,8 +155,9 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Configure changes the delays, throttling and allow-list. Delays apply to tasks started or
-// stopped afterwards.
+// Configure changes the delays, throttling, allow-list, time scale and consistency lag. Delays
+// apply to tasks started or stopped afterwards, the lag to clusters and services created
+// afterwards.
 func (s *Server) Configure(c Config) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -162,6 +166,7 @@ func (s *Server) Configure(c Config) {
 	s.opts.StopDelay = time.Duration(c.StopDelay)
 	s.opts.Throttling = c.Throttling
 	s.opts.TimeScale = c.TimeScale
+	s.opts.ConsistencyLag = time.Duration(c.ConsistencyLag)
 	s.setAllowedLocked(c.AllowedActions)
 }
 
@@ -169,7 +174,7 @@ func (s *Server) Configure(c Config) {
 func (s *Server) CurrentConfig() Config {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := Config{StartDelay: Duration(s.opts.StartDelay), StopDelay: Duration(s.opts.StopDelay), Throttling: s.opts.Throttling}
+	c := Config{StartDelay: Duration(s.opts.StartDelay), StopDelay: Duration(s.opts.StopDelay), Throttling: s.opts.Throttling, ConsistencyLag: Duration(s.opts.ConsistencyLag)}
 	if s.opts.TimeScale > 0 && s.opts.TimeScale != 1 {
 		c.TimeScale = s.opts.TimeScale
 	}
@@ -262,8 +267,9 @@ func (s *Server) ClearObservations() {
 	s.timeline = nil
 }
 
-// Reset forgets everything: clusters, task definitions, services, scaling, faults, calls and
-// the timeline. Delays, throttling and the allow-list are kept.
+// Reset forgets everything: clusters, task definitions, services, scaling and its activities,
+// faults, calls and the timeline. Delays, throttling and the allow-list are kept; with
+// Options.FreshAccount the account is fresh again (its first CreateService fails once).
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -279,6 +285,10 @@ func (s *Server) Reset() {
 //	POST /_ecslocal/faults     Fault;   DELETE /_ecslocal/faults
 //	POST /_ecslocal/seed       Seed
 //	POST /_ecslocal/autoscale  {"cluster","service","desiredCount"}: what a scaling activity would do
+//	POST /_ecslocal/interrupt  {"cluster","service","count","kind"}: ECS stops tasks on its own
+//	                           (kind "spot" or "retirement", see Interrupt); {"tasks": [...]}
+//	POST /_ecslocal/rebalance  {"cluster","service","count"}: Availability Zone rebalancing
+//	                           (see Rebalance); {"started": [...], "stopping": [...]}
 //	POST /_ecslocal/reset;     POST /_ecslocal/clear-observations
 func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 	path := strings.TrimPrefix(r.URL.Path, ControlPrefix)
@@ -345,6 +355,31 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 		}
 		n, err := s.AutoScale(a.Cluster, a.Service, a.DesiredCount)
 		reply(map[string]int{"desiredCount": n}, err)
+	case "POST interrupt":
+		var a struct {
+			Cluster string `json:"cluster"`
+			Service string `json:"service"`
+			Count   int    `json:"count"`
+			Kind    string `json:"kind"`
+		}
+		if err := decodeBody(&a); err != nil {
+			reply(nil, err)
+			return
+		}
+		tasks, err := s.Interrupt(a.Cluster, a.Service, a.Count, a.Kind)
+		reply(map[string][]string{"tasks": tasks}, err)
+	case "POST rebalance":
+		var a struct {
+			Cluster string `json:"cluster"`
+			Service string `json:"service"`
+			Count   int    `json:"count"`
+		}
+		if err := decodeBody(&a); err != nil {
+			reply(nil, err)
+			return
+		}
+		r, err := s.Rebalance(a.Cluster, a.Service, a.Count)
+		reply(r, err)
 	case "POST reset":
 		s.Reset()
 		reply(nil, nil)

@@ -15,9 +15,11 @@ import (
 var ecsOps = map[string]handler{
 	"CreateCluster":              (*Server).createCluster,
 	"DescribeClusters":           (*Server).describeClusters,
+	"ListClusters":               (*Server).listClusters,
 	"RegisterTaskDefinition":     (*Server).registerTaskDefinition,
 	"DescribeTaskDefinition":     (*Server).describeTaskDefinition,
 	"DeregisterTaskDefinition":   (*Server).deregisterTaskDefinition,
+	"ListTaskDefinitions":        (*Server).listTaskDefinitions,
 	"CreateService":              (*Server).createService,
 	"UpdateService":              (*Server).updateService,
 	"DescribeServices":           (*Server).describeServices,
@@ -57,6 +59,16 @@ func (s *Server) findCluster(ref string) (*cluster, *apiError) {
 		return nil, errf(codeClusterNotFound, "Cluster not found.")
 	}
 	return c, nil
+}
+
+// findVisibleCluster finds a cluster as the Describe and List calls see it: one created less
+// than Options.ConsistencyLag ago is not found yet.
+func (s *Server) findVisibleCluster(ref string, now time.Time) (*cluster, *apiError) {
+	c, err := s.findCluster(ref)
+	if err == nil && !visible(c.visibleAt, now) {
+		return nil, errf(codeClusterNotFound, "Cluster not found.")
+	}
+	return c, err
 }
 
 func (s *Server) findService(c *cluster, ref string) (*service, *apiError) {
@@ -175,7 +187,7 @@ func (s *Server) createCluster(rc *reqCtx, body []byte) (any, *apiError) {
 	if c == nil || c.status != "ACTIVE" {
 		c = &cluster{
 			arn: s.arn(rc, "cluster/"+in.ClusterName), name: in.ClusterName, status: "ACTIVE",
-			createdAt: rc.now, tags: in.Tags, services: map[string]*service{},
+			createdAt: rc.now, visibleAt: s.visibleFrom(rc), tags: in.Tags, services: map[string]*service{},
 		}
 		s.clusters[in.ClusterName] = c
 	}
@@ -209,6 +221,9 @@ func (s *Server) describeClusters(rc *reqCtx, body []byte) (any, *apiError) {
 	}{Clusters: []clusterJSON{}, Failures: []failure{}}
 	for _, ref := range in.Clusters {
 		c, err := s.findCluster(ref)
+		if err == nil && !visible(c.visibleAt, rc.now) {
+			err = errf(codeClusterNotFound, "Cluster not found.") // eventual consistency: not yet visible
+		}
 		if err != nil {
 			arn := ref
 			if !strings.HasPrefix(ref, "arn:") {

@@ -2,6 +2,7 @@ package ecslocal
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,6 +29,7 @@ type serviceInput struct {
 	ForceNewDeployment            bool             `json:"forceNewDeployment"`
 	ClientToken                   string           `json:"clientToken"`
 	Tags                          []Tag            `json:"tags"`
+	AvailabilityZoneRebalancing   string           `json:"availabilityZoneRebalancing"`
 }
 
 // usableTaskDefinition resolves a task definition for a service, which must be ACTIVE.
@@ -62,7 +64,43 @@ func validateLaunch(in *serviceInput) *apiError {
 	if in.DesiredCount != nil && *in.DesiredCount < 0 {
 		return errf(codeInvalidParameter, "Desired count must be greater than or equal to 0.")
 	}
+	switch in.AvailabilityZoneRebalancing {
+	case "", azRebalancingEnabled, azRebalancingDisabled:
+	default:
+		return errf(codeInvalidParameter, "Invalid availabilityZoneRebalancing %q: must be ENABLED or DISABLED.", in.AvailabilityZoneRebalancing)
+	}
 	return nil
+}
+
+// The values of a service's availabilityZoneRebalancing.
+const (
+	azRebalancingEnabled  = "ENABLED"
+	azRebalancingDisabled = "DISABLED"
+)
+
+// validClientToken applies CreateService's clientToken rule: "Up to 36 ASCII characters in the
+// range of 33-126 (inclusive) are allowed" (CreateService API reference).
+func validClientToken(tok string) bool {
+	if len(tok) > 36 {
+		return false
+	}
+	for i := 0; i < len(tok); i++ {
+		if tok[i] < 33 || tok[i] > 126 {
+			return false
+		}
+	}
+	return true
+}
+
+// canonicalRequest renders a request body with sorted keys and no insignificant space, so that
+// two requests with the same parameters compare equal.
+func canonicalRequest(body []byte) string {
+	var v any
+	if json.Unmarshal(body, &v) != nil {
+		return string(body)
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
 }
 
 func (s *Server) createService(rc *reqCtx, body []byte) (any, *apiError) {
@@ -101,12 +139,22 @@ func (s *Server) createService(rc *reqCtx, body []byte) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	if len(in.ClientToken) > 36 {
-		return nil, errf(codeInvalidParameter, "clientToken can have at most 36 characters.")
+	if !validClientToken(in.ClientToken) {
+		return nil, errf(codeInvalidParameter, "clientToken can have up to 36 ASCII characters in the range of 33-126.")
 	}
+	request := canonicalRequest(body)
 	if old := c.services[in.ServiceName]; old != nil && old.status != "INACTIVE" {
-		// A retried request with the same client token gets the service it created.
-		if in.ClientToken != "" && old.clientToken == in.ClientToken {
+		// The name of an ACTIVE or DRAINING service is taken, whatever the token. Only the retry
+		// of the request that created an ACTIVE service, with its client token and the same
+		// parameters, gets that service back: "If you retry a request that completed
+		// successfully using the same client token and the same parameters, the retry succeeds
+		// without performing any further actions" ("Ensuring idempotency", ECS API reference,
+		// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/ECS_Idempotency.html; the
+		// clientToken member of
+		// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateService.html). A
+		// DRAINING service is being deleted (DeleteService API reference): no token brings it
+		// back, and its name is free only once it is INACTIVE.
+		if old.status == "ACTIVE" && in.ClientToken != "" && old.clientToken == in.ClientToken && old.createRequest == request {
 			return map[string]any{"service": old.toJSON(true)}, nil
 		}
 		return nil, errf(codeInvalidParameter, "Creation of service was not idempotent.")
@@ -123,6 +171,14 @@ func (s *Server) createService(rc *reqCtx, body []byte) (any, *apiError) {
 		registries: in.ServiceRegistries, networkConfig: in.NetworkConfiguration,
 		deploymentConfig: in.DeploymentConfiguration, gracePeriod: in.HealthCheckGracePeriodSeconds,
 		propagateTags: in.PropagateTags, schedulingStrat: "REPLICA", clientToken: in.ClientToken,
+		createRequest: request, visibleAt: s.visibleFrom(rc), azRebalancing: in.AvailabilityZoneRebalancing,
+	}
+	// "For create service requests, when no value is specified for AvailabilityZoneRebalancing,
+	// Amazon ECS defaults the value to ENABLED" (CreateService API reference,
+	// availabilityZoneRebalancing); AWS leaves it DISABLED for services that cannot rebalance
+	// (the binpack placement strategy, the DAEMON strategy), which ecslocal does not emulate.
+	if svc.azRebalancing == "" {
+		svc.azRebalancing = azRebalancingEnabled
 	}
 	if in.LaunchType == "" && len(in.CapacityProviderStrategy) == 0 {
 		svc.launchType = "EC2"
@@ -145,6 +201,12 @@ func (s *Server) createService(rc *reqCtx, body []byte) (any, *apiError) {
 	}
 	if err := s.checkLoadBalancers(svc, td, refs); err != nil {
 		return nil, err
+	}
+	// In an account without ECS's service-linked role, the first CreateService fails while ECS
+	// creates the role (Options.FreshAccount).
+	if s.ecsRoleMissing {
+		s.ecsRoleMissing = false
+		return nil, errf(codeInvalidParameter, "Unable to assume the service linked role. Please verify that the ECS service linked role exists.")
 	}
 	svc.deployments = []*deployment{s.newDeployment(rc.now, td, desired)}
 	svc.deployments[0].lbs = refs
@@ -229,6 +291,13 @@ func (s *Server) updateService(rc *reqCtx, body []byte) (any, *apiError) {
 	if in.EnableExecuteCommand != nil {
 		svc.enableExecCommand = *in.EnableExecuteCommand
 	}
+	// "For update service requests, when no value is specified for
+	// AvailabilityZoneRebalancing, Amazon ECS defaults to the existing service's
+	// AvailabilityZoneRebalancing value"; it "doesn't trigger a new service deployment"
+	// (UpdateService API reference).
+	if in.AvailabilityZoneRebalancing != "" {
+		svc.azRebalancing = in.AvailabilityZoneRebalancing
+	}
 	svc.consecutiveFail = 0
 	svc.nextLaunch = rc.now
 	// A new task definition starts a new PRIMARY deployment, and so does a change of load
@@ -266,7 +335,7 @@ func (s *Server) describeServices(rc *reqCtx, body []byte) (any, *apiError) {
 	if len(in.Services) > 10 {
 		return nil, errf(codeInvalidParameter, "service names can have at most 10 items.")
 	}
-	c, err := s.findCluster(in.Cluster)
+	c, err := s.findVisibleCluster(in.Cluster, rc.now)
 	if err != nil {
 		return nil, err
 	}
@@ -277,7 +346,9 @@ func (s *Server) describeServices(rc *reqCtx, body []byte) (any, *apiError) {
 	}{Services: []serviceJSON{}, Failures: []failure{}}
 	for _, ref := range in.Services {
 		svc := c.services[lastSegment(ref)]
-		if svc == nil {
+		// A service created less than Options.ConsistencyLag ago is not visible yet: it is
+		// MISSING, as a service that does not exist.
+		if svc == nil || !visible(svc.visibleAt, rc.now) {
 			arn := ref
 			if !strings.HasPrefix(ref, "arn:") {
 				arn = s.arn(rc, "service/"+c.name+"/"+ref)
@@ -341,15 +412,16 @@ func (s *Server) listServices(rc *reqCtx, body []byte) (any, *apiError) {
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	c, err := s.findCluster(in.Cluster)
+	c, err := s.findVisibleCluster(in.Cluster, rc.now)
 	if err != nil {
 		return nil, err
 	}
 	arns := []string{}
 	for _, name := range c.order {
 		svc := c.services[name]
-		// A deleted service leaves ListServices at once: DRAINING ones are not listed either.
-		if svc.status != "ACTIVE" {
+		// A deleted service leaves ListServices at once: DRAINING ones are not listed either. A
+		// new one is listed once Options.ConsistencyLag has passed.
+		if svc.status != "ACTIVE" || !visible(svc.visibleAt, rc.now) {
 			continue
 		}
 		if in.LaunchType != "" && svc.launchType != in.LaunchType {
@@ -364,7 +436,7 @@ func (s *Server) listServices(rc *reqCtx, body []byte) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"serviceArns": page, "nextToken": next}, nil
+	return withNextToken(map[string]any{"serviceArns": page}, "nextToken", next), nil
 }
 
 func (s *Server) deleteService(rc *reqCtx, body []byte) (any, *apiError) {
@@ -549,7 +621,7 @@ func (s *Server) listTasks(rc *reqCtx, body []byte) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"taskArns": page, "nextToken": next}, nil
+	return withNextToken(map[string]any{"taskArns": page}, "nextToken", next), nil
 }
 
 func (s *Server) describeTasks(rc *reqCtx, body []byte) (any, *apiError) {

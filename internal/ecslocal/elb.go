@@ -71,6 +71,7 @@ type elbTag struct {
 type loadBalancer struct {
 	arn, name, id, lbType, scheme, ipAddressType, dnsName, zoneID, vpcID, region string
 	subnets, securityGroups                                                      []string
+	zones                                                                        []string // the Availability Zone of each subnet
 	createdAt                                                                    time.Time
 	tags                                                                         []elbTag
 	listeners                                                                    []*listener
@@ -282,7 +283,7 @@ func (lb *loadBalancer) toXML(state string) xLoadBalancer {
 		State: xLBState{Code: state}, Type: lb.lbType, SecurityGroups: lb.securityGroups, IpAddressType: lb.ipAddressType,
 	}
 	for i, sn := range lb.subnets {
-		out.AvailabilityZones = append(out.AvailabilityZones, xAZ{ZoneName: lb.region + string(rune('a'+i%6)), SubnetId: sn})
+		out.AvailabilityZones = append(out.AvailabilityZones, xAZ{ZoneName: lb.zones[i], SubnetId: sn})
 	}
 	return out
 }
@@ -353,6 +354,9 @@ func (s *Server) createLoadBalancer(rc *reqCtx, q form) (any, *apiError) {
 		arn: s.elbARN(rc, fmt.Sprintf("loadbalancer/%s/%s/%s", kind, name, id)), name: name, id: id,
 		lbType: lbType, scheme: scheme, ipAddressType: ipType, dnsName: dns, zoneID: hostedZones[lbType][rc.region],
 		vpcID: ecslocalVPC, region: rc.region, subnets: subnets, securityGroups: sgs, createdAt: rc.now, tags: tags,
+	}
+	for _, sn := range subnets {
+		lb.zones = append(lb.zones, s.zoneOf(rc.region, sn)) // the zones ECS tasks in these subnets run in
 	}
 	s.elb.lbs = append(s.elb.lbs, lb)
 	// A new load balancer is provisioning when CreateLoadBalancer returns; ecslocal makes it

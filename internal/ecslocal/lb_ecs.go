@@ -178,11 +178,13 @@ const (
 
 // place decides where a new task runs: an EC2 task on a container instance of the cluster (in
 // bridge mode each port mapping without a host port gets an ephemeral one; in host mode the host
-// port is the container port), an awsvpc task with an elastic network interface of its own.
-func (s *Server) place(c *cluster, svc *service, tk *task) {
+// port is the container port), an awsvpc task with an elastic network interface of its own, in
+// Availability Zone az when one is given.
+func (s *Server) place(c *cluster, svc *service, tk *task, az string) {
 	mode := svc.networkMode(tk.taskDef)
 	if mode == "awsvpc" {
-		tk.eni = s.newENI(svc)
+		tk.eni = s.newENI(svc, arnRegion(c.arn), az)
+		tk.az = s.zoneOf(arnRegion(c.arn), tk.eni.subnet)
 	}
 	if svc.fargate() {
 		return
@@ -257,19 +259,98 @@ func (tk *task) release() {
 	}
 }
 
-// newENI gives an awsvpc task a network interface in one of the service's subnets, with a
-// private IPv4 address of ecslocal's 10.0.0.0/8.
-func (s *Server) newENI(svc *service) *eni {
+// defaultSubnet is the subnet of an awsvpc task whose service names none.
+const defaultSubnet = "subnet-0ec510ca1000000aa"
+
+// subnets are the subnets of the service's awsvpcConfiguration, in order.
+func (svc *service) subnets() []string {
+	var out []string
+	if vpc, ok := svc.networkConfig["awsvpcConfiguration"].(map[string]any); ok {
+		if subnets, ok := vpc["subnets"].([]any); ok {
+			for _, sn := range subnets {
+				out = append(out, fmt.Sprint(sn))
+			}
+		}
+	}
+	return out
+}
+
+// zoneOf is the Availability Zone of a subnet. ecslocal has no VPCs: it numbers subnets in the
+// order it first sees them, and subnet number n is in zone <region><'a'+n%6>, so that distinct
+// subnets of one service (or load balancer) are in distinct zones.
+func (s *Server) zoneOf(region, subnet string) string {
+	n, ok := s.zones[subnet]
+	if !ok {
+		n = len(s.zones)
+		s.zones[subnet] = n
+	}
+	return region + string(rune('a'+n%6))
+}
+
+// serviceZones are the Availability Zones of the service's subnets, in the order of its subnets.
+func (s *Server) serviceZones(c *cluster, svc *service) []string {
+	var out []string
+	subnets := svc.subnets()
+	if len(subnets) == 0 {
+		subnets = []string{defaultSubnet}
+	}
+	for _, sn := range subnets {
+		if az := s.zoneOf(arnRegion(c.arn), sn); !slices.Contains(out, az) {
+			out = append(out, az)
+		}
+	}
+	return out
+}
+
+// zoneCounts counts the service's tasks that are to run (desired status RUNNING, not stopped) in
+// each of its Availability Zones.
+func (s *Server) zoneCounts(c *cluster, svc *service) map[string]int {
+	counts := map[string]int{}
+	for _, az := range s.serviceZones(c, svc) {
+		counts[az] = 0
+	}
+	for _, tk := range svc.tasks {
+		if tk.az != "" && tk.desiredStatus == "RUNNING" && tk.lastStatus != "STOPPED" {
+			counts[tk.az]++
+		}
+	}
+	return counts
+}
+
+// newENI gives an awsvpc task a network interface with a private IPv4 address of ecslocal's
+// 10.0.0.0/8, in a subnet of the service in Availability Zone az, or, without one, in the zone
+// that has the fewest of the service's tasks (the first of the service's subnets on a tie): ECS
+// spreads a service's tasks across Availability Zones ("Balancing an Amazon ECS service across
+// Availability Zones", https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-rebalancing.html,
+// and the default placement of Fargate tasks).
+func (s *Server) newENI(svc *service, region, az string) *eni {
 	s.ipSeq++
 	n := s.ipSeq
 	for n&0xff == 0 || n&0xff == 0xff {
 		s.ipSeq++
 		n = s.ipSeq
 	}
-	subnet := "subnet-0ec510ca1000000aa"
-	if vpc, ok := svc.networkConfig["awsvpcConfiguration"].(map[string]any); ok {
-		if subnets, ok := vpc["subnets"].([]any); ok && len(subnets) > 0 {
-			subnet = fmt.Sprint(subnets[n%len(subnets)])
+	subnet := defaultSubnet
+	if subnets := svc.subnets(); len(subnets) > 0 {
+		counts := map[string]int{}
+		for _, tk := range svc.tasks {
+			if tk.az != "" && tk.desiredStatus == "RUNNING" && tk.lastStatus != "STOPPED" {
+				counts[tk.az]++
+			}
+		}
+		best := -1
+		for _, sn := range subnets {
+			zone := s.zoneOf(region, sn)
+			if az != "" {
+				if zone == az {
+					subnet = sn
+					break
+				}
+				continue
+			}
+			if best < 0 || counts[zone] < best {
+				subnet, best = sn, counts[zone]
+			}
 		}
 	}
 	mac := randomHex(5)
@@ -622,6 +703,9 @@ func (s *Server) drainEvents(svc *service, drained []stopped, t time.Time) {
 func (s *Server) finishStop(tk *task, t time.Time) {
 	tk.lastStatus = "STOPPED"
 	tk.stoppedAt = t
+	if tk.finalStopCode != "" {
+		tk.stopCode = tk.finalStopCode
+	}
 	tk.gen++
 	tk.hgen++
 	tk.release()
@@ -720,5 +804,5 @@ func (s *Server) listContainerInstances(rc *reqCtx, body []byte) (any, *apiError
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"containerInstanceArns": page, "nextToken": next}, nil
+	return withNextToken(map[string]any{"containerInstanceArns": page}, "nextToken", next), nil
 }

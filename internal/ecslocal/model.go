@@ -16,6 +16,9 @@ type cluster struct {
 	name      string
 	status    string
 	createdAt time.Time
+	// visibleAt is when the cluster shows in DescribeClusters and ListClusters: its creation
+	// plus Options.ConsistencyLag (the ECS API's eventual consistency).
+	visibleAt time.Time
 	tags      []Tag
 	// services by name, ACTIVE, DRAINING and INACTIVE ones alike; an INACTIVE one is replaced
 	// when its name is created again.
@@ -107,6 +110,12 @@ type service struct {
 	enableManagedTags bool
 	schedulingStrat   string
 	clientToken       string // CreateService's idempotency token
+	createRequest     string // CreateService's request, canonical JSON: a retry must match it
+	// azRebalancing is availabilityZoneRebalancing: ENABLED or DISABLED.
+	azRebalancing string
+	// visibleAt is when the service shows in DescribeServices and ListServices: its creation plus
+	// Options.ConsistencyLag.
+	visibleAt time.Time
 
 	deployments []*deployment // deployments[0] is PRIMARY
 	tasks       []*task       // every task of the service, stopped ones included (bounded)
@@ -159,6 +168,12 @@ type task struct {
 	exitCode      *int
 	gen           int // bumps whenever the task's queued event changes
 	failed        bool
+	// finalStopCode, when set, replaces stopCode as the task reaches STOPPED (a Fargate Spot
+	// task reports TerminationNotice during its two-minute warning, then SpotInterruption).
+	finalStopCode string
+	// az is the Availability Zone of an awsvpc task (its subnet's); capacityProvider the
+	// capacity provider it was placed with, when its service has a strategy.
+	az, capacityProvider string
 
 	// Where the task runs: an EC2 task's container instance and host ports, an awsvpc task's
 	// network interface.
@@ -172,7 +187,9 @@ type task struct {
 	health map[int]track
 	// hgen bumps when the task stops, superseding its queued health events.
 	hgen int
-	// unhealthy is set once ECS has found the task unhealthy; it is replaced, then stopped.
+	// unhealthy is set once ECS has found the task unhealthy, or has decided on its own to
+	// replace it (Fargate task retirement, Availability Zone rebalancing); it is replaced, then
+	// stopped.
 	unhealthy *unhealthyCause
 }
 
@@ -186,8 +203,16 @@ type eni struct {
 type unhealthyCause struct {
 	at     time.Time
 	reason string
-	event  string
+	event  string // written as the task is stopped; none for retirement and rebalancing
+	kind   int    // causeUnhealthy, causeRetirement or causeRebalance
 }
+
+// The reasons ECS replaces a task of a service on its own.
+const (
+	causeUnhealthy  = iota // a failed load balancer or container health check
+	causeRetirement        // Fargate task retirement (infrastructure maintenance)
+	causeRebalance         // Availability Zone rebalancing
+)
 
 type event struct {
 	id        string

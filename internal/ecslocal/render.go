@@ -59,6 +59,7 @@ type serviceJSON struct {
 	EnableECSManagedTags          bool             `json:"enableECSManagedTags"`
 	PropagateTags                 string           `json:"propagateTags"`
 	EnableExecuteCommand          bool             `json:"enableExecuteCommand"`
+	AvailabilityZoneRebalancing   string           `json:"availabilityZoneRebalancing,omitempty"`
 }
 
 func orEmpty(v []map[string]any) []map[string]any {
@@ -119,7 +120,8 @@ func (svc *service) toJSON(withTags bool) serviceJSON {
 		SchedulingStrategy: svc.schedulingStrat, DeploymentController: map[string]any{"type": "ECS"},
 		CreatedBy: "arn:aws:iam::000000000000:user/ecslocal", EnableECSManagedTags: svc.enableManagedTags,
 		PropagateTags: svc.propagateTags, EnableExecuteCommand: svc.enableExecCommand,
-		Deployments: []deploymentJSON{}, Events: []eventJSON{},
+		AvailabilityZoneRebalancing: svc.azRebalancing,
+		Deployments:                 []deploymentJSON{}, Events: []eventJSON{},
 	}
 	if withTags {
 		out.Tags = nonNilTags(svc.tags)
@@ -188,6 +190,8 @@ type taskJSON struct {
 	Group                string           `json:"group"`
 	StartedBy            string           `json:"startedBy"`
 	LaunchType           string           `json:"launchType,omitempty"`
+	CapacityProviderName string           `json:"capacityProviderName,omitempty"`
+	AvailabilityZone     string           `json:"availabilityZone,omitempty"`
 	CreatedAt            *epoch           `json:"createdAt"`
 	StartedAt            *epoch           `json:"startedAt,omitempty"`
 	StoppingAt           *epoch           `json:"stoppingAt,omitempty"`
@@ -208,6 +212,7 @@ func (s *Server) taskJSON(t *task, c *cluster, now time.Time) taskJSON {
 		TaskArn: t.arn, ClusterArn: c.arn, TaskDefinitionArn: t.taskDef.arn,
 		LastStatus: t.lastStatus, DesiredStatus: t.desiredStatus, HealthStatus: s.taskHealth(t, now),
 		Group: "service:" + t.svc.name, StartedBy: t.dep.id, LaunchType: t.svc.launchType,
+		CapacityProviderName: t.capacityProvider, AvailabilityZone: t.az,
 		CreatedAt: ts(t.createdAt), StartedAt: ts(t.startedAt), StoppingAt: ts(t.stoppingAt),
 		StoppedAt: ts(t.stoppedAt), StoppedReason: t.stoppedReason, StopCode: t.stopCode,
 		Containers: []containerJSON{}, Version: t.gen + 1,

@@ -12,12 +12,13 @@ import (
 
 // The kinds of queued scheduler events.
 const (
-	evTaskStarted = iota // a PENDING task reaches RUNNING, or crashes on start
-	evTaskCrashed        // a RUNNING task's essential container exits (crash-after)
-	evTaskStopped        // a stopping task reaches STOPPED
-	evLaunch             // the service may launch tasks again after a failure backoff
-	evHealth             // a task's target or container health changes, or its grace period ends
-	evTaskDrained        // a DEACTIVATING task's targets have drained: it is STOPPING
+	evTaskStarted   = iota // a PENDING task reaches RUNNING, or crashes on start
+	evTaskCrashed          // a RUNNING task's essential container exits (crash-after)
+	evTaskStopped          // a stopping task reaches STOPPED
+	evLaunch               // the service may launch tasks again after a failure backoff
+	evHealth               // a task's target or container health changes, or its grace period ends
+	evTaskDrained          // a DEACTIVATING task's targets have drained: it is STOPPING
+	evTaskReclaimed        // a Fargate Spot task's two-minute warning has passed: it is STOPPED
 )
 
 const (
@@ -123,7 +124,7 @@ func (s *Server) applyTaskEvent(e *qEvent) {
 		} else {
 			s.finishStop(t, at)
 		}
-	case evTaskStopped:
+	case evTaskStopped, evTaskReclaimed:
 		s.finishStop(t, at)
 	}
 }
@@ -221,8 +222,16 @@ func (s *Server) reconcileLocked(c *cluster, svc *service, t time.Time) {
 		// An unhealthy task is replaced first: "If a task is marked unhealthy, the service
 		// scheduler will first start a replacement task" when maximumPercent allows it;
 		// otherwise it stops unhealthy tasks to make room ("Amazon ECS services", and the
-		// maximumPercent parameter of DeploymentConfiguration).
+		// maximumPercent parameter of DeploymentConfiguration). A retiring Fargate task is
+		// replaced the same way.
 		replacing := min(need, len(unhealthy))
+		replacedUnhealthy := 0
+		for _, tk := range unhealthy {
+			if tk.unhealthy.kind == causeUnhealthy {
+				replacedUnhealthy++
+			}
+		}
+		replacedUnhealthy = min(replacedUnhealthy, replacing)
 		if replacing > 0 {
 			if over := s.activeTasks(svc) + need - svc.desired*maximumPercent(svc)/100; over > 0 {
 				n := min(over, len(unhealthy))
@@ -230,7 +239,7 @@ func (s *Server) reconcileLocked(c *cluster, svc *service, t time.Time) {
 				unhealthy = unhealthy[n:]
 			}
 		}
-		s.launch(c, svc, primary, need, replacing, t)
+		s.launch(c, svc, primary, need, replacedUnhealthy, t)
 	case need < 0:
 		s.stopTasks(c, svc, pickToStop(live, -need), t)
 	}
@@ -371,20 +380,27 @@ func pickToStop(tasks []*task, n int) []*task {
 	return out
 }
 
+// startTask starts a task of deployment d at t, in Availability Zone az when one is given.
+func (s *Server) startTask(c *cluster, svc *service, d *deployment, az string, t time.Time) *task {
+	id := randomHex(16)
+	tk := &task{
+		arn: fmt.Sprintf("arn:aws:ecs:%s:%s:task/%s/%s", arnRegion(c.arn), s.opts.AccountID, c.name, id),
+		id:  id, svc: svc, dep: d, taskDef: d.taskDef,
+		lastStatus: "PENDING", desiredStatus: "RUNNING", createdAt: t,
+		capacityProvider: s.pickCapacityProvider(svc),
+	}
+	s.place(c, svc, tk, az)
+	svc.tasks = append(svc.tasks, tk)
+	due := t.Add(s.opts.StartDelay + behaviorOf(d.taskDef).slowStart)
+	s.schedule(&qEvent{at: due, kind: evTaskStarted, task: tk, gen: tk.gen, svc: svc, c: c})
+	return tk
+}
+
+// launch starts n tasks of deployment d; replacing of them replace unhealthy tasks.
 func (s *Server) launch(c *cluster, svc *service, d *deployment, n, replacing int, t time.Time) {
 	started := make([]*task, 0, n)
 	for range n {
-		id := randomHex(16)
-		tk := &task{
-			arn: fmt.Sprintf("arn:aws:ecs:%s:%s:task/%s/%s", arnRegion(c.arn), s.opts.AccountID, c.name, id),
-			id:  id, svc: svc, dep: d, taskDef: d.taskDef,
-			lastStatus: "PENDING", desiredStatus: "RUNNING", createdAt: t,
-		}
-		s.place(c, svc, tk)
-		svc.tasks = append(svc.tasks, tk)
-		due := t.Add(s.opts.StartDelay + behaviorOf(d.taskDef).slowStart)
-		s.schedule(&qEvent{at: due, kind: evTaskStarted, task: tk, gen: tk.gen, svc: svc, c: c})
-		started = append(started, tk)
+		started = append(started, s.startTask(c, svc, d, "", t))
 	}
 	svc.steady = false
 	msg := fmt.Sprintf("(service %s) has started %d tasks: %s.", svc.name, n, fmtTaskList(started))
@@ -418,27 +434,46 @@ func (s *Server) stopTasks(c *cluster, svc *service, tasks []*task, t time.Time)
 	s.drainEvents(svc, drained, t)
 }
 
-// stopUnhealthy stops tasks found unhealthy, with the event and stopped reason ECS gives them.
+// stopUnhealthy stops tasks that ECS has replaced (found unhealthy, retiring, or moved to another
+// Availability Zone), with the events and stopped reason ECS gives them.
 func (s *Server) stopUnhealthy(c *cluster, svc *service, tasks []*task, t time.Time) {
 	if len(tasks) == 0 {
 		return
 	}
 	var drained []stopped
+	var plain, rebalanced []*task
 	for _, tk := range tasks {
-		s.addEvent(svc, t, tk.unhealthy.event)
+		cause := tk.unhealthy
+		if cause.event != "" {
+			s.addEvent(svc, t, cause.event)
+		}
 		// A task that "fails any of its defined health checks and is stopped" is a failed task of
-		// its deployment (Deployment API reference, failedTasks).
-		if !tk.dep.everRunning {
+		// its deployment (Deployment API reference, failedTasks); a retired or rebalanced one is
+		// not.
+		if cause.kind == causeUnhealthy && !tk.dep.everRunning {
 			tk.dep.failedTasks++
 			s.circuitBreaker(svc, tk.dep, t)
 		}
-		if tgs := s.beginStop(c, svc, tk, t, tk.unhealthy.reason); len(tgs) > 0 {
+		if tgs := s.beginStop(c, svc, tk, t, cause.reason); len(tgs) > 0 {
 			drained = append(drained, stopped{tk, tgs})
+		}
+		if cause.kind == causeRebalance {
+			rebalanced = append(rebalanced, tk)
+		} else {
+			plain = append(plain, tk)
 		}
 	}
 	svc.steady = false
-	s.addEvent(svc, t, fmt.Sprintf("(service %s) has stopped %d running tasks: %s.", svc.name, len(tasks), fmtTaskList(tasks)))
+	if len(plain) > 0 {
+		s.addEvent(svc, t, fmt.Sprintf("(service %s) has stopped %d running tasks: %s.", svc.name, len(plain), fmtTaskList(plain)))
+	}
+	for _, g := range byZone(rebalanced) {
+		s.addEvent(svc, t, fmt.Sprintf("(service %s) has stopped %d running tasks in %s due to AZ rebalancing: %s.", svc.name, len(g.tasks), g.az, fmtTaskList(g.tasks)))
+	}
 	s.drainEvents(svc, drained, t)
+	if len(rebalanced) > 0 {
+		s.rebalanceDone(c, svc, t)
+	}
 }
 
 // trimStopped forgets the oldest stopped tasks beyond maxStoppedKept, as ECS forgets stopped

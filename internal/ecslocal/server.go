@@ -65,6 +65,20 @@ type Options struct {
 	// 300 ms. The start and stop delays and the durations of ecslocal's docker labels are not
 	// scaled.
 	TimeScale float64
+	// ConsistencyLag is how long a newly created cluster or service stays invisible to
+	// DescribeClusters, ListClusters, DescribeServices and ListServices (0: none). "The Amazon
+	// ECS API follows an eventual consistency model ... the result of an API command you run
+	// that affects your Amazon ECS resources might not be immediately visible to all subsequent
+	// commands you run" (ECS API reference, RunTask and the other Create actions:
+	// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html).
+	ConsistencyLag time.Duration
+	// FreshAccount makes ecslocal an account whose ECS service-linked role does not exist yet:
+	// the first CreateService fails once with InvalidParameterException "Unable to assume the
+	// service linked role. Please verify that the ECS service linked role exists.", as ECS
+	// answers while it creates the role (ECS developer guide, "Using service-linked roles for
+	// Amazon ECS"; terraform-provider-aws retries that error in retryServiceCreate,
+	// internal/service/ecs/service.go). Reset arms it again.
+	FreshAccount bool
 }
 
 // Server is an in-memory ECS, Application Auto Scaling and Elastic Load Balancing v2 endpoint. It
@@ -90,6 +104,14 @@ type Server struct {
 	// linkedRole: Application Auto Scaling's ECS service-linked role exists in the account
 	// (the first RegisterScalableTarget creates it).
 	linkedRole bool
+	// ecsRoleMissing: ECS's own service-linked role does not exist yet (Options.FreshAccount);
+	// the first CreateService fails once and creates it.
+	ecsRoleMissing bool
+	// zones numbers the subnets ecslocal has seen, in the order it saw them: subnet number n is
+	// in Availability Zone <region><'a'+n%6>.
+	zones map[string]int
+	// activities are Application Auto Scaling's scaling activities, oldest first.
+	activities []*scalingActivity
 }
 
 // New returns a Server ready to serve requests.
@@ -122,6 +144,9 @@ func (s *Server) resetLocked() {
 	s.calls = nil
 	s.timeline = nil
 	s.linkedRole = false
+	s.ecsRoleMissing = s.opts.FreshAccount
+	s.zones = map[string]int{}
+	s.activities = nil
 }
 
 // handler is one AWS operation: it decodes its own input from body and returns the output.
@@ -132,7 +157,21 @@ type handler func(s *Server, rc *reqCtx, body []byte) (any, *apiError)
 type reqCtx struct {
 	now    time.Time
 	region string
+	// seed: the call comes from ApplySeed, whose resources exist before any client looks.
+	seed bool
 }
+
+// visibleFrom is when a resource created by this call becomes visible to Describe and List
+// calls: at once for seeded resources, after Options.ConsistencyLag for created ones.
+func (s *Server) visibleFrom(rc *reqCtx) time.Time {
+	if rc.seed {
+		return rc.now
+	}
+	return rc.now.Add(s.opts.ConsistencyLag)
+}
+
+// visible tells whether a resource visible from `from` shows at now.
+func visible(from, now time.Time) bool { return !now.Before(from) }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -248,7 +287,7 @@ func resourceOf(body []byte) string {
 	if json.Unmarshal(body, &m) != nil {
 		return ""
 	}
-	for _, k := range []string{"service", "serviceName", "resourceArn", "ResourceId", "taskDefinition", "family"} {
+	for _, k := range []string{"service", "serviceName", "resourceArn", "ResourceId", "taskDefinition", "family", "familyPrefix"} {
 		if v, ok := m[k].(string); ok {
 			return v
 		}

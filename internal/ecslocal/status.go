@@ -42,7 +42,7 @@ type SeedTargetGroup struct {
 func (s *Server) ApplySeed(sd Seed) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rc := &reqCtx{now: s.clock.Now(), region: s.opts.Region}
+	rc := &reqCtx{now: s.clock.Now(), region: s.opts.Region, seed: true}
 	s.advanceLocked(rc.now)
 	for _, name := range sd.Clusters {
 		body, _ := json.Marshal(map[string]string{"clusterName": name})
