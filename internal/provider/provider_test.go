@@ -70,7 +70,8 @@ func newTestECSClient(url string) *ecs.Client {
 	})
 }
 
-// providerConfig returns a provider block that points every endpoint at url.
+// providerConfig returns a provider block that points every endpoint at url: ecslocal serves
+// ECS, Application Auto Scaling and Elastic Load Balancing v2 on one address.
 func providerConfig(url string) string {
 	return fmt.Sprintf(`
 provider "ecs" {
@@ -78,6 +79,7 @@ provider "ecs" {
   endpoints {
     ecs                     = %[1]q
     application_autoscaling = %[1]q
+    elbv2                   = %[1]q
   }
 }
 `, url)
