@@ -69,7 +69,7 @@ func (e *accEnv) registerBalancedTD(elbHealth string) string {
 }
 
 // balancedConfig is webConfig (4 tasks in phases of 25, 50 and 100 %) behind target group tg.
-func (e *accEnv) balancedConfig(td, tg, extra string) string {
+func (e *accEnv) balancedConfig(td, tg string) string {
 	return e.config(webConfig(td, 4, fmt.Sprintf(`
   service {
     network_configuration {
@@ -81,7 +81,7 @@ func (e *accEnv) balancedConfig(td, tg, extra string) string {
       container_port   = %d
     }
   }
-%s`, tg, healthPort, extra)))
+`, tg, healthPort)))
 }
 
 // servingMark is a point on ecslocal's timeline and call log, taken by a step's PreConfig.
@@ -205,12 +205,12 @@ func TestAccPhasedDeployment_healthyRevisionBehindTargetGroup(t *testing.T) {
 		CheckDestroy:             e.checkDestroyed,
 		Steps: []resource.TestStep{
 			{
-				Config: e.balancedConfig(v1, tg, ""),
+				Config: e.balancedConfig(v1, tg),
 				Check:  e.expectTargets(tg, map[string]int{"web__1": 4}),
 			},
 			{
 				PreConfig: e.markNow(&m),
-				Config:    e.balancedConfig(v2, tg, ""),
+				Config:    e.balancedConfig(v2, tg),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					planValue("planned_action", knownvalue.StringExact("deploy")),
 					planValue("service_name", knownvalue.StringExact("web__2")),
@@ -231,7 +231,7 @@ func TestAccPhasedDeployment_healthyRevisionBehindTargetGroup(t *testing.T) {
 				),
 			},
 			{
-				Config:   e.balancedConfig(v2, tg, ""),
+				Config:   e.balancedConfig(v2, tg),
 				PlanOnly: true,
 			},
 		},
@@ -251,10 +251,10 @@ func TestAccPhasedDeployment_healthUnhealthyRevisionRolledBack(t *testing.T) {
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             e.checkDestroyed,
 		Steps: []resource.TestStep{
-			{Config: e.balancedConfig(healthy, tg, "")},
+			{Config: e.balancedConfig(healthy, tg)},
 			{
 				PreConfig: e.markNow(&m),
-				Config:    e.balancedConfig(failing, tg, ""),
+				Config:    e.balancedConfig(failing, tg),
 				ExpectError: wrapped("Deployment Rolled Back", "revision 2 (web__2) failed in phase 1",
 					"unhealthy (Target.ResponseCodeMismatch: Health checks failed with these codes: [502])",
 					"R1: web__1 at 4 tasks, web__2 at 0", "in production now: web__1 at 4 tasks"),
@@ -276,7 +276,7 @@ func TestAccPhasedDeployment_healthUnhealthyRevisionRolledBack(t *testing.T) {
 			},
 			{
 				// Back to the healthy revision: nothing to do.
-				Config: e.balancedConfig(healthy, tg, ""),
+				Config: e.balancedConfig(healthy, tg),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectEmptyPlan(),
 				}},
@@ -307,7 +307,7 @@ func TestAccPhasedDeployment_healthMissingTargetGroup(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				PreConfig:   e.markNow(&first),
-				Config:      e.balancedConfig(healthy, missing, ""),
+				Config:      e.balancedConfig(healthy, missing),
 				ExpectError: missingErr,
 			},
 			{
@@ -316,12 +316,12 @@ func TestAccPhasedDeployment_healthMissingTargetGroup(t *testing.T) {
 						t.Errorf("the first deployment with a missing target group: %v", err)
 					}
 				},
-				Config: e.balancedConfig(healthy, tg, ""),
+				Config: e.balancedConfig(healthy, tg),
 				Check:  e.expectOwned(map[string][2]int{"web__1": {4, 4}}),
 			},
 			{
 				PreConfig:   e.markNow(&update),
-				Config:      e.balancedConfig(next, missing, ""),
+				Config:      e.balancedConfig(next, missing),
 				ExpectError: missingErr,
 			},
 			{
