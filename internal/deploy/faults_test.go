@@ -893,8 +893,9 @@ type transientFault struct {
 
 // TestTransientFaultMatrix checks that an error the SDK retries costs a rollout nothing, at
 // whichever call it comes: at each call of the rollout in turn, ecslocal fails the call once with a retryable error, a ThrottlingException in one
-// pass and an HTTP 503 in the other. The SDK retries it; the rollout must succeed without a
-// rollback and leave exactly what the fault-free run left.
+// pass and an HTTP 503 in the other (Elastic Load Balancing spells the first Throttling). The
+// SDK retries it; the rollout must succeed without a rollback and leave exactly what the
+// fault-free run left, the plain rollout and the load-balanced one alike.
 func TestTransientFaultMatrix(t *testing.T) {
 	t.Parallel()
 	for _, ro := range matrixRollouts {
