@@ -107,12 +107,22 @@ func newRealTimeEnv(t *testing.T) *env {
 	return startEnv(t, nil)
 }
 
+// newEnvWith is newEnv with ecslocal's options changed by each of with: AWS behaviours that are
+// off by default, such as a fresh account.
+func newEnvWith(t *testing.T, with ...func(*ecslocal.Options)) *env {
+	t.Helper()
+	return startEnv(t, ecslocal.NewFakeClock(epoch), with...)
+}
+
 // startEnv starts an env on clock, or on the wall clock when clock is nil.
-func startEnv(t *testing.T, clock *ecslocal.FakeClock) *env {
+func startEnv(t *testing.T, clock *ecslocal.FakeClock, with ...func(*ecslocal.Options)) *env {
 	t.Helper()
 	opts := ecslocal.Options{StartDelay: startDelay, StopDelay: stopDelay}
 	if clock != nil {
 		opts.Clock = clock
+	}
+	for _, w := range with {
+		w(&opts)
 	}
 	srv := ecslocal.New(opts)
 	e := &env{t: t, srv: srv, clock: clock, log: &recLog{}, retried: map[int64]bool{}}
