@@ -199,7 +199,7 @@ func (r *run) deploy(ctx context.Context, inv *inventory, pv *Preview) (*Result,
 	if restore == nil {
 		restore = settingsFromConfig(r.res.AutoScaling)
 	}
-	ro := &phaseRun{run: r, toSvc: newSvc, rev: d.rev, p: d.p, target: d.desired, phases: d.phases, restore: restore, started: r.started}
+	ro := &phaseRun{run: r, toSvc: newSvc, rev: d.rev, p: d.p, target: d.desired, phases: d.phases, restore: restore, started: r.started, sorted: map[string]bool{}}
 	if prod != nil {
 		ro.fromSvc, ro.prod = prod.Name, prod
 	}

@@ -40,7 +40,7 @@ func (r *run) rollBack(ctx context.Context, pv *Preview) (*Result, error) {
 		moving = captured
 	}
 	ro := &phaseRun{run: r, toSvc: prev, fromSvc: cur, rev: st.Previous.Revision, p: d.p, target: d.desired,
-		phases: d.phases, restore: captured, started: r.started}
+		phases: d.phases, restore: captured, started: r.started, sorted: map[string]bool{}}
 	ro.step(ctx, fmt.Sprintf("post-production rollback: %s back to %d tasks, then %s to 0", prev, d.desired, cur), map[string]any{"service": prev, "count": d.desired})
 	if err := ro.runPhase(ctx, 1, ro.phases[0], Threshold(r.cfg.FailedTaskThreshold, d.desired)); err != nil {
 		return ro.fail(ctx, err)

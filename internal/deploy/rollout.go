@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 )
 
 // phaseRun is the phases that move tasks from one service to another, to finish or rollback:
@@ -24,6 +26,9 @@ type phaseRun struct {
 	phases  []PhaseCounts
 	restore *scalingSettings // auto scaling to put back on the old service after a rollback
 	started time.Time
+	// sorted holds the stopped tasks of toSvc that a phase has sorted into failures and ECS's
+	// own replacements, so that a later phase does not count or read them again.
+	sorted map[string]bool
 }
 
 // stageError is a failure at a known stage of a phase.
@@ -81,7 +86,11 @@ func (r *phaseRun) execute(ctx context.Context) (*Result, error) {
 func (r *phaseRun) runPhase(ctx context.Context, phase int, pc PhaseCounts, threshold int) error {
 	r.step(ctx, fmt.Sprintf("phase %d of %d: %s to %d tasks%s", phase, len(r.phases), r.toSvc, pc.New, r.oldPart(", then ", " to ", pc.Old)),
 		map[string]any{"phase": phase, "new_service": r.toSvc, "new_count": pc.New, "old_service": r.fromSvc, "old_count": pc.Old})
-	w := newWatch(r.seen[r.toSvc], pc.New, threshold, r.e.clock().Now())
+	w := newWatch(r.seen[r.toSvc], pc.New, threshold, r.e.clock().Now(), r.sorted)
+	defer func() {
+		maps.Copy(r.sorted, w.failed)
+		maps.Copy(r.sorted, w.replaced)
+	}()
 	stage := fmt.Sprintf("scaling %s up to %d tasks", r.toSvc, pc.New)
 	if err := r.scale(ctx, r.toSvc, pc.New); err != nil {
 		return &stageError{phase, stage, apiFailure(ctx, err)}
@@ -102,7 +111,8 @@ func (r *phaseRun) runPhase(ctx context.Context, phase int, pc PhaseCounts, thre
 		d := bake[phase-1].BakeTime
 		stage = fmt.Sprintf("baking for %s", d)
 		r.step(ctx, fmt.Sprintf("phase %d: baking %s for %s", phase, r.toSvc, d), map[string]any{"phase": phase, "bake_time": d.String()})
-		if err := r.wt.pause(ctx, d, goal{name: r.toSvc, count: pc.New}, w); err != nil {
+		seen := func(svc types.Service) { r.seen[r.toSvc] = svc }
+		if err := r.wt.pause(ctx, d, goal{name: r.toSvc, count: pc.New}, w, seen); err != nil {
 			return &stageError{phase, stage, err}
 		}
 	}

@@ -79,9 +79,11 @@ type watch struct {
 	failures   int
 	// failed holds the stopped tasks that failed for the revision's own reasons; replaced
 	// counts those ECS stopped on its own. Launches beyond expected that neither explains are
-	// read again at the next poll.
+	// read again at the next poll. earlier holds the tasks an earlier phase already sorted,
+	// which this phase neither counts nor reads again.
 	failed   map[string]bool
 	replaced map[string]bool
+	earlier  map[string]bool
 	// unhealthy counts tasks a load balancer or health check reports unhealthy past the grace
 	// period, at the last health read.
 	unhealthy int
@@ -137,7 +139,7 @@ func (wt *waiter) classifyStops(ctx context.Context, w *watch) error {
 	}
 	var fresh []string
 	for _, arn := range list.TaskArns {
-		if !w.failed[arn] && !w.replaced[arn] {
+		if !w.failed[arn] && !w.replaced[arn] && !w.earlier[arn] {
 			fresh = append(fresh, arn)
 		}
 	}
@@ -149,11 +151,14 @@ func (wt *waiter) classifyStops(ctx context.Context, w *watch) error {
 		for _, t := range out.Tasks {
 			// A task ECS is stopping has its stop code and reason already, but no stoppedAt until
 			// it has stopped, which behind a load balancer is after its target drained: it counts
-			// from the moment ECS decided to stop it.
-			if (t.StoppedAt != nil && t.StoppedAt.Before(w.since)) || scaledIn(t) {
+			// from the moment ECS decided to stop it (a task an earlier phase saw stopping is in
+			// earlier).
+			if t.StoppedAt != nil && t.StoppedAt.Before(w.since) {
 				continue
 			}
-			if revisionFailure(t) {
+			// The phases only grow the watched service, so a scheduler stop of it is ECS's own
+			// doing: Availability Zone rebalancing stops tasks with the scale-in reason.
+			if !scaledIn(t) && revisionFailure(t) {
 				w.failed[aws.ToString(t.TaskArn)] = true
 			} else {
 				w.replaced[aws.ToString(t.TaskArn)] = true
@@ -192,8 +197,11 @@ func revisionFailure(t types.Task) bool {
 }
 
 // newWatch takes a baseline of the new service before the phase scales it to count.
-func newWatch(svc types.Service, count, threshold int, since time.Time) *watch {
-	w := &watch{name: aws.ToString(svc.ServiceName), threshold: threshold, since: since, failed: map[string]bool{}, replaced: map[string]bool{}}
+func newWatch(svc types.Service, count, threshold int, since time.Time, earlier map[string]bool) *watch {
+	w := &watch{
+		name: aws.ToString(svc.ServiceName), threshold: threshold, since: since,
+		failed: map[string]bool{}, replaced: map[string]bool{}, earlier: earlier,
+	}
 	if len(svc.Events) > 0 {
 		w.lastEvent = aws.ToString(svc.Events[0].Id)
 	}
@@ -411,7 +419,7 @@ func apiPhaseFailure(ctx context.Context, err error) error {
 
 // pause waits d (a bake time) while watching the new revision for failures. It polls at the
 // maximum interval, since nothing is expected to change.
-func (wt *waiter) pause(ctx context.Context, d time.Duration, hold goal, w *watch) error {
+func (wt *waiter) pause(ctx context.Context, d time.Duration, hold goal, w *watch, seen func(types.Service)) error {
 	clock := wt.e.clock()
 	end := clock.Now().Add(d)
 	for {
@@ -438,6 +446,7 @@ func (wt *waiter) pause(ctx context.Context, d time.Duration, hold goal, w *watc
 			err := fmt.Errorf("ECS service %s is missing", hold.name)
 			return &PhaseFailure{Kind: FailureAPI, Message: err.Error(), Err: err}
 		}
+		seen(svc)
 		wt.observe(ctx, w, svc)
 		if w.failures >= w.threshold {
 			return wt.tasksFailed(ctx, svc, w)
