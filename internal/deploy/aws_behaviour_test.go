@@ -45,11 +45,11 @@ func (e *env) registerFargateTD(behavior string) string {
 	return fmt.Sprintf("web:%d", out.TaskDefinition.Revision)
 }
 
-// fargateConfig is baseConfig for Fargate tasks in two subnets (two Availability Zones): on
+// fargateConfig is baseConfig at 8 tasks for Fargate tasks in two subnets (two Availability Zones): on
 // Fargate Spot alone (a capacity provider strategy of FARGATE_SPOT) when spot is set, otherwise
 // with launch type FARGATE. Phase 2 bakes for behaviourBake.
-func fargateConfig(td string, desired int, spot bool) deploy.Config {
-	cfg := baseConfig(td, desired)
+func fargateConfig(td string, spot bool) deploy.Config {
+	cfg := baseConfig(td, 8)
 	cfg.Service.Network = &deploy.NetworkConfig{Subnets: []string{"subnet-a", "subnet-b"}}
 	if spot {
 		cfg.Service.CapacityProviderStrategy = []deploy.CapacityProvider{{CapacityProvider: "FARGATE_SPOT", Weight: 1}}
@@ -158,8 +158,8 @@ func TestAWSBehaviourReplacementsDuringBake(t *testing.T) {
 		t.Run(tc.name+" while phase 2 bakes is not a failure of the revision, and the rollout succeeds", func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t)
-			prior := e.mustDeploy(fargateConfig(e.registerFargateTD("healthy"), 8, tc.spot), deploy.State{})
-			cfg := fargateConfig(e.registerFargateTD("healthy"), 8, tc.spot)
+			prior := e.mustDeploy(fargateConfig(e.registerFargateTD("healthy"), tc.spot), deploy.State{})
+			cfg := fargateConfig(e.registerFargateTD("healthy"), tc.spot)
 			var disrupted []string
 			var during mark
 			e.onLog(bakeLog(2, behaviourBake), func() {
@@ -227,8 +227,8 @@ func TestAWSBehaviourReplacementsExplainedOnce(t *testing.T) {
 		t.Run(tc.name+": the stopped tasks are read until the replacements are explained, not for the rest of the bake nor in phase 3", func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t)
-			prior := e.mustDeploy(fargateConfig(e.registerFargateTD("healthy"), 8, tc.spot), deploy.State{})
-			cfg := fargateConfig(e.registerFargateTD("healthy"), 8, tc.spot)
+			prior := e.mustDeploy(fargateConfig(e.registerFargateTD("healthy"), tc.spot), deploy.State{})
+			cfg := fargateConfig(e.registerFargateTD("healthy"), tc.spot)
 			var during mark
 			e.onLog(bakeLog(2, behaviourBake), func() {
 				during = e.mark()
@@ -311,9 +311,9 @@ func TestAWSBehaviourReadFailureAfterReplacementsExplained(t *testing.T) {
 		t.Run(tc.name+" while phase 2 bakes, then ListTasks throttled from a second later on: the rollout succeeds", func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t)
-			prior := e.mustDeploy(fargateConfig(e.registerFargateTD("healthy"), 8, tc.spot), deploy.State{})
+			prior := e.mustDeploy(fargateConfig(e.registerFargateTD("healthy"), tc.spot), deploy.State{})
 			useFastRetries(e)
-			cfg := fargateConfig(e.registerFargateTD("healthy"), 8, tc.spot)
+			cfg := fargateConfig(e.registerFargateTD("healthy"), tc.spot)
 			throttle := &throttleFrom{ECSAPI: e.eng.ECS, e: e}
 			e.eng.ECS = throttle
 			e.onLog(bakeLog(2, behaviourBake), func() {
@@ -337,8 +337,8 @@ func TestAWSBehaviourReadFailureAfterReplacementsExplained(t *testing.T) {
 func TestAWSBehaviourCrashAmongSpotInterruptions(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	prior := e.mustDeploy(fargateConfig(e.registerFargateTD("healthy"), 8, true), deploy.State{})
-	cfg := fargateConfig(e.registerFargateTD("crash-after=3s"), 8, true)
+	prior := e.mustDeploy(fargateConfig(e.registerFargateTD("healthy"), true), deploy.State{})
+	cfg := fargateConfig(e.registerFargateTD("crash-after=3s"), true)
 	cfg.Phases[0].BakeTime, cfg.Phases[1].BakeTime = 30*time.Second, 0
 	var interrupted []string
 	e.onLog(bakeLog(1, 30*time.Second), func() {
@@ -399,8 +399,8 @@ func leadingCount(t *testing.T, re *regexp.Regexp, s string) int {
 func TestAWSBehaviourCrashAfterOnSpot(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	prior := e.mustDeploy(fargateConfig(e.registerFargateTD("healthy"), 8, true), deploy.State{})
-	cfg := fargateConfig(e.registerFargateTD("crash-after=1s"), 8, true)
+	prior := e.mustDeploy(fargateConfig(e.registerFargateTD("healthy"), true), deploy.State{})
+	cfg := fargateConfig(e.registerFargateTD("crash-after=1s"), true)
 	e.onLog(bakeLog(2, behaviourBake), func() {
 		if _, err := e.srv.Interrupt("prod", "web__2", 1, ecslocal.InterruptSpot); err != nil {
 			t.Fatal(err)
