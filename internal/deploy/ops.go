@@ -35,10 +35,9 @@ func (r *run) rollBack(ctx context.Context, pv *Preview) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The configuration says what auto scaling the rolled-back-to service gets, as a deployment's
+	// finish does: none when the block is absent.
 	moving := settingsFromConfig(r.cfg.AutoScaling)
-	if moving == nil {
-		moving = captured
-	}
 	ro := &phaseRun{run: r, toSvc: prev, fromSvc: cur, rev: st.Previous.Revision, p: d.p, target: d.desired,
 		phases: d.phases, restore: captured, started: r.started, sorted: map[string]bool{}}
 	ro.step(ctx, fmt.Sprintf("post-production rollback: %s back to %d tasks, then %s to 0", prev, d.desired, cur), map[string]any{"service": prev, "count": d.desired})
@@ -86,6 +85,7 @@ func (r *run) scaleInPlace(ctx context.Context, in PreviewInput) (*Result, error
 	}
 	cur := *r.res.Current
 	cur.DesiredCount = n
+	cur.TaskDefinition = in.View.Production.TaskDefinition // what it runs, as the preview holds
 	r.res.Current = &cur
 	return r.res, nil
 }
@@ -107,6 +107,7 @@ func (r *run) updateScaling(ctx context.Context, pv *Preview) (*Result, error) {
 	}
 	r.res.AutoScaling = r.cfg.AutoScaling
 	cur := *r.res.Current
+	cur.TaskDefinition = pv.plan.prod.TaskDefinition // what it runs, as the preview holds
 	if n := pv.plan.desired; n >= 0 {
 		r.step(ctx, fmt.Sprintf("scaling %s to the configured %d tasks", name, n), map[string]any{"service": name, "count": n})
 		if err := r.scale(ctx, name, n); err != nil {

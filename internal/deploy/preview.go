@@ -173,7 +173,9 @@ func decideAction(in PreviewInput) (Action, error) {
 		if err != nil {
 			return "", err
 		}
-		if prev := in.State.Previous; prev != nil && in.Fingerprints[prev.Name] == fp {
+		// The previous service must still be what it was deployed as: one switched to another
+		// task definition since is not the revision the configuration asks for.
+		if prev := in.State.Previous; prev != nil && in.Fingerprints[prev.Name] == fp && SameTaskDefinition(cfg.TaskDefinition, prev.TaskDefinition) {
 			return ActionRollback, nil
 		}
 		return ActionDeploy, nil
@@ -419,6 +421,7 @@ func previewScale(in PreviewInput) *Preview {
 	n := ClampToScaling(cfg.AutoScaling, *cfg.DesiredCount)
 	cur := plannedFrom(st.Current)
 	cur.DesiredCount = sure(n)
+	livePlanned(cur, in.View)
 	pv := &Preview{Action: ActionScale, Current: cur, Previous: sure(plannedFrom(st.Previous)),
 		HighestRevision: sure(st.HighestRevision), Phases: []PlannedPhase{}}
 	if in.View != nil {
@@ -434,6 +437,7 @@ func previewScale(in PreviewInput) *Preview {
 func previewScalingUpdate(in PreviewInput) *Preview {
 	cfg, st, v := in.Config, in.State, in.View
 	cur := plannedFrom(st.Current)
+	livePlanned(cur, v)
 	live := st.Current.DesiredCount
 	if v != nil && v.Production != nil {
 		live = v.Production.DesiredCount
@@ -456,6 +460,15 @@ func previewScalingUpdate(in PreviewInput) *Preview {
 		pv.plan = &decision{prod: v.Production, desired: n}
 	}
 	return pv
+}
+
+// livePlanned takes into an in-place change's production service the task definition it runs
+// now, as apply finds it: production switched to another task definition after the plan makes
+// the plan's value impossible, and apply refuses.
+func livePlanned(cur *PlannedService, v *View) {
+	if v != nil && v.Production != nil && v.Production.Name == cur.Name.Value {
+		cur.TaskDefinition = sure(v.Production.TaskDefinition)
+	}
 }
 
 // StalePlanError says that what apply found live no longer allows what the plan promised.

@@ -125,6 +125,13 @@ func TestPreviewOperation(t *testing.T) {
 			notes: []string{"Previous Service Gone"},
 		},
 		{
+			name: "the previous configuration again deploys a new revision when the previous service was switched to another task definition since",
+			in: updateInput(baseConfig("web:6", nil), 4, func(in *PreviewInput) {
+				in.State.Previous.TaskDefinition = tdPrefix + "web:9"
+			}),
+			action: ActionDeploy, current: "web__8/8/4", previous: "web__7/4", phases: "1/3 2/2 4/0",
+		},
+		{
 			name:   "a new desired_count alone scales production in place, and the count is certain",
 			in:     updateInput(baseConfig("web:7", intp(6)), 4),
 			action: ActionScale, current: "web__7/7/6", previous: "web__6/4", phases: "",
@@ -328,6 +335,21 @@ func TestPreviewCheck(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a scale whose production was switched to another task definition after the plan is refused", func(t *testing.T) {
+		plan, err := PreviewOperation(updateInput(baseConfig("web:7", intp(6)), 4))
+		if err != nil {
+			t.Fatal(err)
+		}
+		now, err := PreviewOperation(updateInput(baseConfig("web:7", intp(6)), 4, func(in *PreviewInput) {
+			in.View.Production.TaskDefinition = tdPrefix + "web:5"
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := plan.Check(now); err == nil || !strings.Contains(err.Error(), "current.task_definition: the plan has "+tdPrefix+"web:7, apply finds "+tdPrefix+"web:5") {
+			t.Errorf("Check: %v, want a refusal naming current.task_definition", err)
+		}
+	})
 	t.Run("uncertain values are not promised, so auto scaling may move them", func(t *testing.T) {
 		plan, err := PreviewOperation(updateInput(baseConfig("web:8", intp(4)), 7, withScaling))
 		if err != nil {
