@@ -289,89 +289,24 @@ func (wt *waiter) wait(ctx context.Context, kind string, goals []goal, w *watch,
 	clock := wt.e.clock()
 	start := clock.Now()
 	deadline := start.Add(timeout)
-	names := make([]string, 0, len(goals))
-	for _, g := range goals {
-		names = append(names, g.name)
-	}
-	if w != nil && !slices.Contains(names, w.name) {
-		names = append(names, w.name)
-	}
+	names := waitedNames(goals, w)
 	callsBefore := wt.calls
 	health := map[string]*servingCount{} // the last health read of each goal's service
-	// The first poll comes just before what this kind of wait took before, if that is known, and
-	// polls stay tight around that moment; otherwise polls come at an eighth of the time waited
-	// so far, so a wait is noticed within about 12 % of its length at a cost that grows only
-	// logarithmically with it. A wrong prediction costs latency, never correctness.
-	sleep := wt.poll.Initial
-	est, learned := wt.learned[kind]
-	if learned {
-		sleep = max(wt.poll.Initial, est-wt.poll.Initial)
-	}
-	if kind == "stop" && drainsAtOnce(goals) {
-		// Behind a load balancer a task leaves the running count as soon as its target starts
-		// draining: the scale-down's goal is met at once, and the first poll says so.
-		sleep = 0
-	}
+	pace := wt.newPace(kind, goals)
 	for {
-		if left := deadline.Sub(clock.Now()); sleep > left {
-			sleep = max(left, 0)
-		}
-		if err := clock.Sleep(ctx, sleep); err != nil {
+		if err := clock.Sleep(ctx, min(pace.next(clock.Now().Sub(start)), max(deadline.Sub(clock.Now()), 0))); err != nil {
 			return nil, cancelled(err)
 		}
-		elapsed := clock.Now().Sub(start)
-		sleep = min(wt.poll.Max, max(wt.poll.Initial, elapsed/8))
-		if learned && elapsed < est+2*wt.poll.Initial {
-			// Around the predicted moment, poll at twice the usual rate.
-			sleep = wt.poll.Initial / 2
-		}
 		wt.calls++
-		found, err := wt.e.findServices(ctx, wt.cluster, names)
+		found, appearing, err := wt.look(ctx, names)
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil, cancelled(ctx.Err())
-			}
-			return nil, &PhaseFailure{Kind: FailureAPI, Message: err.Error(), Err: err}
+			return nil, err
 		}
-		appearing := false
-		for _, n := range names {
-			if _, ok := found[n]; !ok {
-				if wt.stillAppearing(n) {
-					appearing = true
-					continue
-				}
-				err := fmt.Errorf("ECS service %s is missing", n)
-				return nil, &PhaseFailure{Kind: FailureAPI, Message: err.Error(), Err: err}
+		done := false
+		if !appearing {
+			if done, err = wt.goalsMet(ctx, kind, goals, found, w, health); err != nil {
+				return found, err
 			}
-		}
-		if appearing {
-			if !clock.Now().Before(deadline) {
-				return found, wt.timedOut(goals, found, health, timeout)
-			}
-			continue
-		}
-		if w != nil {
-			wt.observe(ctx, w, found[w.name])
-			if w.failures >= w.threshold {
-				return found, wt.tasksFailed(ctx, found[w.name], w)
-			}
-		}
-		done := true
-		for _, g := range goals {
-			if !g.met(found[g.name]) {
-				done = false
-				continue
-			}
-			if kind == "start" {
-				serving, err := wt.serves(ctx, found[g.name], g, w, health)
-				if err != nil {
-					return found, err
-				}
-				done = done && serving
-			}
-		}
-		if w != nil && w.failures >= w.threshold {
-			return found, wt.tasksFailed(ctx, found[w.name], w)
 		}
 		if done {
 			took := clock.Now().Sub(start)
@@ -385,6 +320,108 @@ func (wt *waiter) wait(ctx context.Context, kind string, goals []goal, w *watch,
 			return found, wt.timedOut(goals, found, health, timeout)
 		}
 	}
+}
+
+// waitedNames are the services a wait describes: its goals' and the watched one's.
+func waitedNames(goals []goal, w *watch) []string {
+	names := make([]string, 0, len(goals)+1)
+	for _, g := range goals {
+		names = append(names, g.name)
+	}
+	if w != nil && !slices.Contains(names, w.name) {
+		names = append(names, w.name)
+	}
+	return names
+}
+
+// pace says when a wait polls. The first poll comes just before what this kind of wait took
+// before, if that is known, and polls stay tight around that moment; otherwise polls come at an
+// eighth of the time waited so far, so a wait is noticed within about 12 % of its length at a
+// cost that grows only logarithmically with it. A wrong prediction costs latency, never
+// correctness.
+type pace struct {
+	poll    PollConfig
+	est     time.Duration
+	learned bool
+	first   time.Duration
+	polled  bool
+}
+
+func (wt *waiter) newPace(kind string, goals []goal) *pace {
+	p := &pace{poll: wt.poll, first: wt.poll.Initial}
+	p.est, p.learned = wt.learned[kind]
+	if p.learned {
+		p.first = max(wt.poll.Initial, p.est-wt.poll.Initial)
+	}
+	if kind == "stop" && drainsAtOnce(goals) {
+		// Behind a load balancer a task leaves the running count as soon as its target starts
+		// draining: the scale-down's goal is met at once, and the first poll says so.
+		p.first = 0
+	}
+	return p
+}
+
+// next is how long to sleep before the next poll, elapsed into the wait.
+func (p *pace) next(elapsed time.Duration) time.Duration {
+	if !p.polled {
+		p.polled = true
+		return p.first
+	}
+	if p.learned && elapsed < p.est+2*p.poll.Initial {
+		// Around the predicted moment, poll at twice the usual rate.
+		return p.poll.Initial / 2
+	}
+	return min(p.poll.Max, max(p.poll.Initial, elapsed/8))
+}
+
+// look describes the waited services. A service this run created moments ago may not show yet
+// (appearing); any other missing service fails the wait.
+func (wt *waiter) look(ctx context.Context, names []string) (map[string]types.Service, bool, error) {
+	found, err := wt.e.findServices(ctx, wt.cluster, names)
+	if err != nil {
+		return nil, false, apiPhaseFailure(ctx, err)
+	}
+	appearing := false
+	for _, n := range names {
+		if _, ok := found[n]; ok {
+			continue
+		}
+		if !wt.stillAppearing(n) {
+			err := fmt.Errorf("ECS service %s is missing", n)
+			return nil, false, &PhaseFailure{Kind: FailureAPI, Message: err.Error(), Err: err}
+		}
+		appearing = true
+	}
+	return found, appearing, nil
+}
+
+// goalsMet updates the watch and reports whether every goal is met, its tasks serving for a
+// "start" wait; it fails once the watched revision's failures reach the threshold.
+func (wt *waiter) goalsMet(ctx context.Context, kind string, goals []goal, found map[string]types.Service, w *watch, health map[string]*servingCount) (bool, error) {
+	if w != nil {
+		wt.observe(ctx, w, found[w.name])
+		if w.failures >= w.threshold {
+			return false, wt.tasksFailed(ctx, found[w.name], w)
+		}
+	}
+	done := true
+	for _, g := range goals {
+		if !g.met(found[g.name]) {
+			done = false
+			continue
+		}
+		if kind == "start" {
+			serving, err := wt.serves(ctx, found[g.name], g, w, health)
+			if err != nil {
+				return false, err
+			}
+			done = done && serving
+		}
+	}
+	if w != nil && w.failures >= w.threshold {
+		return false, wt.tasksFailed(ctx, found[w.name], w)
+	}
+	return done, nil
 }
 
 // serves reads whether a service whose running count is met also serves that many tasks, and
