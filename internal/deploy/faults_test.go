@@ -655,6 +655,56 @@ func faultPoints(calls []ecslocal.Call) []faultPoint {
 	return out
 }
 
+// isWrite reports the calls that change something; the calls between two of them are one wait's
+// polls and health reads.
+func isWrite(action string) bool {
+	_, op, _ := strings.Cut(action, ":")
+	for _, prefix := range []string{"Create", "Update", "Delete", "Register", "Deregister", "Put", "Tag", "Untag"} {
+		if strings.HasPrefix(op, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// waitEnds keeps, of the read calls between two writes, the first and the last call of each
+// action: a wait's polls and health reads repeat one code path, and its first and last calls are
+// where a fault lands differently (before anything was seen, and on the poll that would have met
+// the goal). Every write stays a fault point. The plain rollout's matrix keeps every call.
+func waitEnds(points []faultPoint, calls []ecslocal.Call) []faultPoint {
+	keep := make([]bool, len(points))
+	first, last := map[string]int{}, map[string]int{}
+	flush := func() {
+		for _, i := range first {
+			keep[i] = true
+		}
+		for _, i := range last {
+			keep[i] = true
+		}
+		clear(first)
+		clear(last)
+	}
+	for i, c := range calls {
+		if isWrite(c.Action()) {
+			flush()
+			keep[i] = true
+			continue
+		}
+		if _, ok := first[c.Action()]; !ok {
+			first[c.Action()] = i
+		}
+		last[c.Action()] = i
+	}
+	flush()
+	var out []faultPoint
+	for i, p := range points {
+		if keep[i] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // firedAt returns the calls of a run that failed with the injected code and whether the first
 // is the fault point's call.
 func (r *faultRun) firedAt(p faultPoint, code string) ([]ecslocal.Call, bool) {
@@ -745,6 +795,9 @@ func faultFreeRun(t *testing.T, ro matrixRollout) *matrixRef {
 	}
 	r.checkCommon(&checker{t: t})
 	ref.points = faultPoints(r.calls())
+	if ro.balanced {
+		ref.points = waitEnds(ref.points, r.calls())
+	}
 	ref.firstWrite = slices.IndexFunc(r.calls(), func(c ecslocal.Call) bool { return c.Write })
 	t.Logf("the fault-free %s made %d calls, %d of them polls: %d fault points", ro.name, len(r.calls()), len(r.calls())-len(ref.steady), len(ref.points))
 	return ref
