@@ -93,27 +93,9 @@ func (wt *waiter) serving(ctx context.Context, svc types.Service, spec *servingS
 	if err != nil {
 		return nil, err
 	}
-	health := map[string]map[taskTarget]elbtypes.TargetHealthDescription{}
-	for _, lb := range spec.lbs {
-		tg := aws.ToString(lb.TargetGroupArn)
-		if _, ok := health[tg]; ok {
-			continue
-		}
-		if wt.e.ELB == nil {
-			return nil, fmt.Errorf("%s is behind target group %s, but no Elastic Load Balancing client is configured", name, tg)
-		}
-		out, err := wt.e.ELB.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(tg)})
-		wt.healthCalls++
-		if err != nil {
-			return nil, fmt.Errorf("reading the target health of %s (elasticloadbalancing:DescribeTargetHealth): %w", tg, err)
-		}
-		byTarget := map[taskTarget]elbtypes.TargetHealthDescription{}
-		for _, d := range out.TargetHealthDescriptions {
-			if d.Target != nil {
-				byTarget[taskTarget{aws.ToString(d.Target.Id), aws.ToInt32(d.Target.Port)}] = d
-			}
-		}
-		health[tg] = byTarget
+	health, err := wt.targetHealth(ctx, name, spec.lbs)
+	if err != nil {
+		return nil, err
 	}
 	now := wt.e.clock().Now()
 	res := &servingCount{}
@@ -159,6 +141,34 @@ func (wt *waiter) serving(ctx context.Context, svc types.Service, spec *servingS
 	slices.Sort(res.evidence)
 	res.evidence = slices.Compact(res.evidence)
 	return res, nil
+}
+
+// targetHealth reads the health of every target of the service's target groups, one
+// DescribeTargetHealth call per target group, by target.
+func (wt *waiter) targetHealth(ctx context.Context, service string, lbs []types.LoadBalancer) (map[string]map[taskTarget]elbtypes.TargetHealthDescription, error) {
+	health := map[string]map[taskTarget]elbtypes.TargetHealthDescription{}
+	for _, lb := range lbs {
+		tg := aws.ToString(lb.TargetGroupArn)
+		if _, ok := health[tg]; ok {
+			continue
+		}
+		if wt.e.ELB == nil {
+			return nil, fmt.Errorf("%s is behind target group %s, but no Elastic Load Balancing client is configured", service, tg)
+		}
+		out, err := wt.e.ELB.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(tg)})
+		wt.healthCalls++
+		if err != nil {
+			return nil, fmt.Errorf("reading the target health of %s (elasticloadbalancing:DescribeTargetHealth): %w", tg, err)
+		}
+		byTarget := map[taskTarget]elbtypes.TargetHealthDescription{}
+		for _, d := range out.TargetHealthDescriptions {
+			if d.Target != nil {
+				byTarget[taskTarget{aws.ToString(d.Target.Id), aws.ToInt32(d.Target.Port)}] = d
+			}
+		}
+		health[tg] = byTarget
+	}
+	return health, nil
 }
 
 func describeHealth(d elbtypes.TargetHealthDescription) string {
