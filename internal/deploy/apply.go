@@ -111,7 +111,7 @@ func (r *run) carryOut(ctx context.Context, in PreviewInput, inv *inventory, pv 
 	r.res.State = in.State
 	r.res.HighestRevision = in.View.HighestRevision
 	for _, n := range pv.Notes {
-		if n.Summary == "Phase Ignored" { // the others are about the plan
+		if n.AtApply {
 			r.warn(ctx, n.Detail)
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -300,7 +299,11 @@ func (r *run) createRevision(ctx context.Context, d *decision, prod *liveService
 // create makes revision rev's service at 0 tasks.
 func (r *run) create(ctx context.Context, rev int, tdARN string) (string, error) {
 	name := RevisionName(r.cfg.Name, rev)
-	out, err := r.createService(ctx, r.createInput(name, rev, tdARN))
+	in, err := r.createInput(name, rev, tdARN)
+	if err != nil {
+		return "", err
+	}
+	out, err := r.createService(ctx, in)
 	var ipe *types.InvalidParameterException
 	if errors.As(err, &ipe) && strings.Contains(ipe.ErrorMessage(), "not idempotent") {
 		return "", fmt.Errorf("creating ECS service %s: the name was taken after this apply looked (a service that is not this deployment's holds it); applying again picks the next free name: %w", name, err)
@@ -358,10 +361,13 @@ func (r *run) createService(ctx context.Context, in *ecs.CreateServiceInput) (*e
 // client token is derived from the request's content and the run, so that the SDK's retries of
 // one call are idempotent while a later create of the same name (after the name was freed) is a
 // request of its own.
-func (r *run) createInput(name string, rev int, tdARN string) *ecs.CreateServiceInput {
+func (r *run) createInput(name string, rev int, tdARN string) (*ecs.CreateServiceInput, error) {
 	t := r.cfg.Service
-	tmpl, _ := json.Marshal(t) // a plain struct of strings, numbers and maps: never fails
-	sum := sha256.Sum256(fmt.Appendf(nil, "%s\x00%s\x00%s\x00%s\x00%d", r.cfg.DeploymentID, name, tdARN, tmpl, r.started.UnixNano()))
+	fp, err := Fingerprint(tdARN, t)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(fmt.Appendf(nil, "%s\x00%s\x00%s\x00%d", r.cfg.DeploymentID, name, fp, r.started.UnixNano()))
 	in := &ecs.CreateServiceInput{
 		Cluster: aws.String(r.cluster), ServiceName: aws.String(name), TaskDefinition: aws.String(tdARN),
 		DesiredCount: aws.Int32(0), ClientToken: aws.String(hex.EncodeToString(sum[:])[:32]),
@@ -417,7 +423,7 @@ func (r *run) createInput(name string, rev int, tdARN string) *ecs.CreateService
 			in.Tags = append(in.Tags, types.Tag{Key: aws.String(k), Value: aws.String(t.Tags[k])})
 		}
 	}
-	return in
+	return in, nil
 }
 
 func int32Ptr(p *int) *int32 {

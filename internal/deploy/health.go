@@ -85,7 +85,6 @@ func (wt *waiter) serving(ctx context.Context, svc types.Service, spec *servingS
 	list, err := wt.e.ECS.ListTasks(ctx, &ecs.ListTasksInput{
 		Cluster: aws.String(wt.cluster), ServiceName: aws.String(name), DesiredStatus: types.DesiredStatusRunning,
 	})
-	wt.healthCalls++
 	if err != nil {
 		return nil, fmt.Errorf("listing the tasks of %s to read their health: %w", name, err)
 	}
@@ -156,7 +155,6 @@ func (wt *waiter) targetHealth(ctx context.Context, service string, lbs []types.
 			return nil, fmt.Errorf("%s is behind target group %s, but no Elastic Load Balancing client is configured", service, tg)
 		}
 		out, err := wt.e.ELB.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(tg)})
-		wt.healthCalls++
 		if err != nil {
 			return nil, fmt.Errorf("reading the target health of %s (elasticloadbalancing:DescribeTargetHealth): %w", tg, err)
 		}
@@ -205,7 +203,6 @@ func (wt *waiter) describeForHealth(ctx context.Context, arns []string, spec *se
 	}
 	for batch := range slices.Chunk(need, 100) {
 		out, err := wt.e.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(wt.cluster), Tasks: batch})
-		wt.healthCalls++
 		if err != nil {
 			return nil, fmt.Errorf("describing tasks to read their health: %w", err)
 		}
@@ -274,7 +271,6 @@ func (wt *waiter) instanceIDs(ctx context.Context, tasks []types.Task) error {
 	}
 	for batch := range slices.Chunk(need, 100) {
 		out, err := wt.e.ECS.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{Cluster: aws.String(wt.cluster), ContainerInstances: batch})
-		wt.healthCalls++
 		if err != nil {
 			return fmt.Errorf("describing container instances to find the targets of their tasks: %w", err)
 		}

@@ -54,6 +54,8 @@ type Note struct {
 	Index   int
 	Summary string
 	Detail  string
+	// AtApply: apply reports it too, as a warning of the operation.
+	AtApply bool
 }
 
 // Preview is what an operation will do, decided before it does anything. The plan shows it,
@@ -334,7 +336,7 @@ func newRevisionCount(in PreviewInput, pv *Preview, prod *ServiceRef, prodKnown 
 func previewPhases(cfg Config, pv *Preview, desired, p Known[int]) ([]PhaseCounts, error) {
 	counts, warnings, err := PlanPhases(desired.Value, p.Value, cfg.Phases)
 	for _, w := range warnings {
-		pv.Notes = append(pv.Notes, Note{Field: "phase", Index: w.Phase - 1, Summary: "Phase Ignored", Detail: w.String() + "."})
+		pv.Notes = append(pv.Notes, Note{Field: "phase", Index: w.Phase - 1, Summary: "Phase Ignored", Detail: w.String() + ".", AtApply: true})
 	}
 	var le *LastPhaseError
 	switch {

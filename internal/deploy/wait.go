@@ -243,11 +243,10 @@ type waiter struct {
 	learned map[string]time.Duration
 	calls   int
 	// What health reads learned and keep: task definitions, where each task is registered, the
-	// EC2 instance of each container instance; and how many calls they made.
-	taskDefs    map[string]*types.TaskDefinition
-	tasks       map[string]healthTask
-	instances   map[string]string
-	healthCalls int
+	// EC2 instance of each container instance.
+	taskDefs  map[string]*types.TaskDefinition
+	tasks     map[string]healthTask
+	instances map[string]string
 	// created holds when this run created each service: ECS's reads are eventually
 	// consistent, and a service just created may be MISSING from DescribeServices for a while.
 	created map[string]time.Time

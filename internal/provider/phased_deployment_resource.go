@@ -125,7 +125,9 @@ func saveResult(ctx context.Context, m *phasedDeploymentModel, in deploy.Preview
 		}
 	}
 	saveFingerprints(ctx, set, fps, res, diags)
-	saveView(ctx, set, res.View, diags)
+	if res.View != nil { // nil: the operation touched nothing live, and the last view stands
+		saveView(ctx, set, res.View, diags)
+	}
 }
 
 // Read refreshes the recorded services (DESIGN.md §10), usually with one DescribeServices call,
