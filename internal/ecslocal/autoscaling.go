@@ -1,6 +1,7 @@
 package ecslocal
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -16,6 +17,9 @@ var aasOps = map[string]handler{
 	"DeleteScalingPolicy":       (*Server).deleteScalingPolicy,
 	"DescribeScalingPolicies":   (*Server).describeScalingPolicies,
 	"DescribeScalingActivities": (*Server).describeScalingActivities,
+	"PutScheduledAction":        (*Server).putScheduledAction,
+	"DescribeScheduledActions":  (*Server).describeScheduledActions,
+	"DeleteScheduledAction":     (*Server).deleteScheduledAction,
 }
 
 const (
@@ -47,6 +51,7 @@ type scalingPolicy struct {
 	policyType string
 	targetCfg  map[string]any
 	stepCfg    map[string]any
+	predictive map[string]any
 	alarms     []map[string]string
 	created    time.Time
 }
@@ -123,7 +128,7 @@ func (s *Server) registerScalableTarget(rc *reqCtx, body []byte) (any, *apiError
 	if err := in.check(); err != nil {
 		return nil, err
 	}
-	c, svc := s.ecsServiceOf(in.ResourceID)
+	_, svc := s.ecsServiceOf(in.ResourceID)
 	if svc == nil {
 		return nil, errf(codeValidation, "ECS service doesn't exist: %s", in.ResourceID)
 	}
@@ -157,32 +162,38 @@ func (s *Server) registerScalableTarget(rc *reqCtx, body []byte) (any, *apiError
 	if in.RoleARN != "" {
 		tg.roleARN = in.RoleARN
 	}
+	// A SuspendedState given replaces the target's: each of its members defaults to false ("The
+	// default is false", SuspendedState API reference,
+	// https://docs.aws.amazon.com/autoscaling/application/APIReference/API_SuspendedState.html;
+	// "Setting it to false (default) resumes the specified scaling activities",
+	// RegisterScalableTarget, SuspendedState). An omitted SuspendedState leaves it as it was ("Any
+	// parameters that you don't specify are not changed by this update request",
+	// https://docs.aws.amazon.com/autoscaling/application/APIReference/API_RegisterScalableTarget.html).
 	if in.SuspendedState != nil {
-		tg.suspended = *in.SuspendedState
+		tg.suspended = SuspendedState{
+			DynamicScalingInSuspended:  boolPtr(isTrue(in.SuspendedState.DynamicScalingInSuspended)),
+			DynamicScalingOutSuspended: boolPtr(isTrue(in.SuspendedState.DynamicScalingOutSuspended)),
+			ScheduledScalingSuspended:  boolPtr(isTrue(in.SuspendedState.ScheduledScalingSuspended)),
+		}
 	}
 	s.targets[in.ResourceID] = tg
 	// Registration moves the current capacity into the new range, as a scaling activity:
 	// Application Auto Scaling "also initiates scaling activities when you modify the maximum or
 	// minimum size of the scalable target" ("Scaling activities for Application Auto Scaling",
 	// https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-scaling-activities.html).
-	if n := min(max(svc.desired, tg.min), tg.max); n != svc.desired {
-		cause := fmt.Sprintf("minimum capacity was set to %d", tg.min)
-		if n < svc.desired {
-			cause = fmt.Sprintf("maximum capacity was set to %d", tg.max)
-		}
-		s.recordActivity(in.ResourceID, n, cause, rc.now)
-		s.setDesiredLocked(c, svc, n, rc.now)
-	}
+	// The activity is InProgress until it completes clampDelay later (scheduled_actions.go).
+	s.clampLaterLocked(tg, svc.desired, rc.now)
 	return map[string]any{"ScalableTargetARN": tg.arn}, nil
 }
 
-// deregisterTargetLocked removes a scalable target and its policies; it reports whether there
-// was one.
+// deregisterTargetLocked removes a scalable target, its policies and its scheduled actions; it
+// reports whether there was one.
 func (s *Server) deregisterTargetLocked(resourceID string) bool {
 	if s.targets[resourceID] == nil {
 		return false
 	}
 	delete(s.targets, resourceID)
+	s.deregisterScheduledLocked(resourceID)
 	for k, p := range s.policies {
 		if p.resourceID == resourceID {
 			delete(s.policies, k)
@@ -244,7 +255,7 @@ func (s *Server) describeScalableTargets(rc *reqCtx, body []byte) (any, *apiErro
 			all = append(all, scalableTargetJSON{
 				ServiceNamespace: ecsNamespace, ResourceID: id, ScalableDimension: ecsDimension,
 				MinCapacity: tg.min, MaxCapacity: tg.max, RoleARN: tg.roleARN,
-				CreationTime: ts(tg.created), SuspendedState: tg.suspended, ScalableTargetARN: tg.arn,
+				CreationTime: ts(tg.created), SuspendedState: tg.suspendedJSON(), ScalableTargetARN: tg.arn,
 			})
 		}
 	}
@@ -262,6 +273,7 @@ func (s *Server) putScalingPolicy(rc *reqCtx, body []byte) (any, *apiError) {
 		PolicyType                               string         `json:"PolicyType"`
 		TargetTrackingScalingPolicyConfiguration map[string]any `json:"TargetTrackingScalingPolicyConfiguration"`
 		StepScalingPolicyConfiguration           map[string]any `json:"StepScalingPolicyConfiguration"`
+		PredictiveScalingPolicyConfiguration     map[string]any `json:"PredictiveScalingPolicyConfiguration"`
 	}
 	if err := decode(body, &in); err != nil {
 		return nil, err
@@ -304,6 +316,10 @@ func (s *Server) putScalingPolicy(rc *reqCtx, body []byte) (any, *apiError) {
 		if in.StepScalingPolicyConfiguration == nil {
 			return nil, errf(codeValidation, "StepScalingPolicyConfiguration is required for a StepScaling policy.")
 		}
+	case "PredictiveScaling":
+		if err := checkPredictive(in.PredictiveScalingPolicyConfiguration); err != nil {
+			return nil, err
+		}
 	default:
 		return nil, errf(codeValidation, "Unsupported policy type %s.", in.PolicyType)
 	}
@@ -330,9 +346,18 @@ func (s *Server) putScalingPolicy(rc *reqCtx, body []byte) (any, *apiError) {
 	p.policyType = in.PolicyType
 	p.targetCfg = in.TargetTrackingScalingPolicyConfiguration
 	p.stepCfg = in.StepScalingPolicyConfiguration
+	p.predictive = nil
+	if in.PolicyType == "PredictiveScaling" {
+		p.predictive = in.PredictiveScalingPolicyConfiguration
+	}
 	out := map[string]any{"PolicyARN": p.arn}
 	if p.alarms != nil {
 		out["Alarms"] = p.alarms
+	} else if p.predictive != nil {
+		// The user guide's predictive policy example answers "Alarms": [] ("Create a predictive
+		// scaling policy for Application Auto Scaling",
+		// https://docs.aws.amazon.com/autoscaling/application/userguide/aas-create-predictive-scaling-policy.html).
+		out["Alarms"] = []map[string]string{}
 	}
 	return out, nil
 }
@@ -394,6 +419,9 @@ func (s *Server) describeScalingPolicies(rc *reqCtx, body []byte) (any, *apiErro
 			if p.stepCfg != nil {
 				m["StepScalingPolicyConfiguration"] = p.stepCfg
 			}
+			if p.predictive != nil {
+				m["PredictiveScalingPolicyConfiguration"] = p.predictive
+			}
 			all = append(all, m)
 		}
 	}
@@ -454,10 +482,15 @@ func (s *Server) autoScaleCause(resourceID string, out bool) string {
 }
 
 // scalingActivity is one of Application Auto Scaling's scaling activities (ScalingActivity API
-// reference). ecslocal's activities complete at once.
+// reference, https://docs.aws.amazon.com/autoscaling/application/APIReference/API_ScalingActivity.html).
+// Most complete at once; a RegisterScalableTarget's range change is InProgress for a while
+// (clampDelay).
 type scalingActivity struct {
 	id, resourceID, description, cause, statusMessage string
 	start, end                                        time.Time
+	// status is the StatusCode ("Pending | InProgress | Successful | Overridden | Unfulfilled |
+	// Failed"); "" is Successful.
+	status string
 }
 
 // maxActivities bounds the activities kept ("You can look up scaling activities from the last
@@ -466,11 +499,16 @@ const maxActivities = 1000
 
 // recordActivity records that Application Auto Scaling set a service's desired count to n.
 func (s *Server) recordActivity(resourceID string, n int, cause string, at time.Time) {
-	s.activities = append(s.activities, &scalingActivity{
+	s.addActivity(&scalingActivity{
 		id: randomUUID(), resourceID: resourceID, cause: cause, start: at, end: at,
 		description:   fmt.Sprintf("Setting desired count to %d.", n),
 		statusMessage: fmt.Sprintf("Successfully set desired count to %d. Change successfully fulfilled by ecs.", n),
 	})
+}
+
+// addActivity records a scaling activity, keeping the newest maxActivities.
+func (s *Server) addActivity(a *scalingActivity) {
+	s.activities = append(s.activities, a)
 	if len(s.activities) > maxActivities {
 		s.activities = s.activities[len(s.activities)-maxActivities:]
 	}
@@ -507,12 +545,18 @@ func (s *Server) describeScalingActivities(rc *reqCtx, body []byte) (any, *apiEr
 			if in.ResourceID != "" && a.resourceID != in.ResourceID {
 				continue
 			}
-			all = append(all, map[string]any{
+			m := map[string]any{
 				"ActivityId": a.id, "ServiceNamespace": ecsNamespace, "ResourceId": a.resourceID,
 				"ScalableDimension": ecsDimension, "Description": a.description, "Cause": a.cause,
-				"StartTime": ts(a.start), "EndTime": ts(a.end), "StatusCode": "Successful",
-				"StatusMessage": a.statusMessage,
-			})
+				"StartTime": ts(a.start), "StatusCode": cmp.Or(a.status, "Successful"),
+			}
+			if !a.end.IsZero() {
+				m["EndTime"] = ts(a.end)
+			}
+			if a.statusMessage != "" {
+				m["StatusMessage"] = a.statusMessage
+			}
+			all = append(all, m)
 		}
 	}
 	page, next, err := paginate(all, in.NextToken, in.MaxResults, 50, 50, codeValidation, codeInvalidNextToken)
@@ -523,6 +567,51 @@ func (s *Server) describeScalingActivities(rc *reqCtx, body []byte) (any, *apiEr
 }
 
 func isTrue(b *bool) bool { return b != nil && *b }
+
+func boolPtr(b bool) *bool { return &b }
+
+// suspendedJSON is the target's SuspendedState with every member present, false by default.
+func (tg *scalableTarget) suspendedJSON() SuspendedState {
+	return SuspendedState{
+		DynamicScalingInSuspended:  boolPtr(isTrue(tg.suspended.DynamicScalingInSuspended)),
+		DynamicScalingOutSuspended: boolPtr(isTrue(tg.suspended.DynamicScalingOutSuspended)),
+		ScheduledScalingSuspended:  boolPtr(isTrue(tg.suspended.ScheduledScalingSuspended)),
+	}
+}
+
+// checkPredictive validates a PredictiveScalingPolicyConfiguration as its API reference requires
+// (https://docs.aws.amazon.com/autoscaling/application/APIReference/API_PredictiveScalingPolicyConfiguration.html):
+// MetricSpecifications is required and "we currently only support a single metric
+// specification"; each PredictiveScalingMetricSpecification needs its TargetValue
+// (https://docs.aws.amazon.com/autoscaling/application/APIReference/API_PredictiveScalingMetricSpecification.html);
+// Mode is ForecastOnly or ForecastAndScale and MaxCapacityBreachBehavior HonorMaxCapacity or
+// IncreaseMaxCapacity. "Predictive scaling is supported on Amazon ECS services", the only
+// resources ecslocal has. The configuration is kept and described as given.
+func checkPredictive(cfg map[string]any) *apiError {
+	if cfg == nil {
+		return errf(codeValidation, "PredictiveScalingPolicyConfiguration is required for a PredictiveScaling policy.")
+	}
+	specs, _ := cfg["MetricSpecifications"].([]any)
+	if len(specs) == 0 {
+		return errf(codeValidation, "MetricSpecifications is required.")
+	}
+	if len(specs) > 1 {
+		return errf(codeValidation, "Only one metric specification is supported.")
+	}
+	for _, sp := range specs {
+		m, _ := sp.(map[string]any)
+		if _, ok := m["TargetValue"].(float64); !ok {
+			return errf(codeValidation, "TargetValue is required.")
+		}
+	}
+	if mode, ok := cfg["Mode"]; ok && mode != "ForecastOnly" && mode != "ForecastAndScale" {
+		return errf(codeValidation, "1 validation error detected: Value '%v' at 'predictiveScalingPolicyConfiguration.mode' failed to satisfy constraint: Member must satisfy enum value set: [ForecastOnly, ForecastAndScale]", mode)
+	}
+	if b, ok := cfg["MaxCapacityBreachBehavior"]; ok && b != "HonorMaxCapacity" && b != "IncreaseMaxCapacity" {
+		return errf(codeValidation, "1 validation error detected: Value '%v' at 'predictiveScalingPolicyConfiguration.maxCapacityBreachBehavior' failed to satisfy constraint: Member must satisfy enum value set: [HonorMaxCapacity, IncreaseMaxCapacity]", b)
+	}
+	return nil
+}
 
 func nonNil[T any](v []T) []T {
 	if v == nil {

@@ -18,6 +18,9 @@ import (
 )
 
 const (
+	// aasClampDelay is how long after a RegisterScalableTarget ecslocal's scaling activity moves
+	// the desired count into the new range (at a time scale of 1).
+	aasClampDelay    = 5 * time.Second
 	aasNotRegistered = "No scalable target registered for service namespace: ecs, resource ID: %s, scalable dimension: ecs:service:DesiredCount"
 	aasUnsupported   = "Unsupported service namespace, resource type or scalable dimension"
 )
@@ -149,8 +152,17 @@ func TestAutoScaling_RegisterScalableTarget(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := aasEnv(t)
 			e.aasRegister(t, "web__1", tc.min, tc.max)
+			// The count moves through a scaling activity that completes after aasClampDelay.
+			if got := e.describe(t, "web__1"); got.DesiredCount != tc.runningBefore {
+				t.Fatalf("desired count %d right after registering [%d,%d], want %d still", got.DesiredCount, tc.min, tc.max, tc.runningBefore)
+			}
+			e.clock.Advance(aasClampDelay - time.Millisecond)
+			if got := e.describe(t, "web__1"); got.DesiredCount != tc.runningBefore {
+				t.Fatalf("desired count %d just before the activity completes, want %d", got.DesiredCount, tc.runningBefore)
+			}
+			e.clock.Advance(time.Millisecond)
 			if got := e.describe(t, "web__1"); got.DesiredCount != tc.desired {
-				t.Fatalf("desired count %d after registering [%d,%d], want %d", got.DesiredCount, tc.min, tc.max, tc.desired)
+				t.Fatalf("desired count %d after registering [%d,%d] and the activity, want %d", got.DesiredCount, tc.min, tc.max, tc.desired)
 			}
 			e.clock.Advance(2 * time.Second)
 			opsWantCounts(t, e.describe(t, "web__1"), tc.desired, tc.desired, 0)
@@ -183,10 +195,11 @@ func TestAutoScaling_RegisterScalableTarget(t *testing.T) {
 			t.Fatalf("after suspending: %d..%d suspended %+v", *tg.MinCapacity, *tg.MaxCapacity, tg.SuspendedState)
 		}
 
-		// Raising only the minimum moves the desired count up.
+		// Raising only the minimum moves the desired count up, once the activity completes.
 		if _, err := e.aas.RegisterScalableTarget(opsCtx, aasTarget("web__1", aws.Int32(5), nil)); err != nil {
 			t.Fatal(err)
 		}
+		e.clock.Advance(aasClampDelay)
 		if got := e.describe(t, "web__1"); got.DesiredCount != 5 {
 			t.Fatalf("desired %d after raising the minimum to 5", got.DesiredCount)
 		}
@@ -671,6 +684,7 @@ func TestAutoScaling_DeregisterScalableTarget(t *testing.T) {
 		e.aasRegister(t, "api__1", 1, 2)
 		e.aasPut(t, aasCPUPolicy("web__1", "cpu60", 60))
 		e.aasPut(t, aasCPUPolicy("api__1", "cpu60", 60))
+		e.clock.Advance(aasClampDelay)
 		if err := dereg(e, "web__1"); err != nil {
 			t.Fatal(err)
 		}

@@ -193,7 +193,8 @@ func obj(t *testing.T, v any) map[string]any {
 // waiter polls every 15 s at the least: the service is stable before it starts, so it returns
 // after its first poll.
 func TestAWSCLI_listsActivitiesAndWaiter(t *testing.T) {
-	hs := httptest.NewServer(ecslocal.New(ecslocal.Options{}))
+	// A time scale of 0.01 makes the 5-second scaling activity of a registration 50 ms.
+	hs := httptest.NewServer(ecslocal.New(ecslocal.Options{TimeScale: 0.01}))
 	t.Cleanup(hs.Close)
 	run, mustRun := awsCLI(t, hs.URL)
 
@@ -220,13 +221,24 @@ func TestAWSCLI_listsActivitiesAndWaiter(t *testing.T) {
 	mustRun("application-autoscaling", "register-scalable-target", "--service-namespace", "ecs",
 		"--resource-id", "service/prod/web", "--scalable-dimension", "ecs:service:DesiredCount",
 		"--min-capacity", "2", "--max-capacity", "4")
-	acts := list(t, mustRun("application-autoscaling", "describe-scaling-activities", "--service-namespace", "ecs",
-		"--resource-id", "service/prod/web", "--scalable-dimension", "ecs:service:DesiredCount")["ScalingActivities"])
-	if len(acts) != 1 {
-		t.Fatalf("describe-scaling-activities: %v", acts)
-	}
-	if a := obj(t, acts[0]); a["Description"] != "Setting desired count to 2." || a["Cause"] != "minimum capacity was set to 2" || a["StatusCode"] != "Successful" {
-		t.Fatalf("scaling activity %v", a)
+	// The activity that moves the count into the range is InProgress, then Successful.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		acts := list(t, mustRun("application-autoscaling", "describe-scaling-activities", "--service-namespace", "ecs",
+			"--resource-id", "service/prod/web", "--scalable-dimension", "ecs:service:DesiredCount")["ScalingActivities"])
+		if len(acts) != 1 {
+			t.Fatalf("describe-scaling-activities: %v", acts)
+		}
+		a := obj(t, acts[0])
+		if a["Description"] != "Setting desired count to 2." || a["Cause"] != "minimum capacity was set to 2" ||
+			(a["StatusCode"] != "Successful" && a["StatusCode"] != "InProgress") {
+			t.Fatalf("scaling activity %v", a)
+		}
+		if a["StatusCode"] == "Successful" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("scaling activity still in progress: %v", a)
+		}
 	}
 
 	start := time.Now()

@@ -125,7 +125,8 @@ func TestECS_ListTaskDefinitions(t *testing.T) {
 // the new range and an AutoScale that moves it are scaling activities, newest first.
 func TestAutoScaling_DescribeScalingActivities(t *testing.T) {
 	e := aasEnv(t)                   // web__1 runs 2 tasks, api__1 1
-	e.aasRegister(t, "web__1", 3, 6) // 2 -> 3
+	e.aasRegister(t, "web__1", 3, 6) // 2 -> 3, once the activity completes
+	e.clock.Advance(aasClampDelay)
 	e.aasRegister(t, "web__1", 3, 6) // no change: no activity
 	e.aasRegister(t, "api__1", 0, 4)
 	e.aasPut(t, aasCPUPolicy("web__1", "cpu", 60))
@@ -136,6 +137,7 @@ func TestAutoScaling_DescribeScalingActivities(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.aasRegister(t, "web__1", 1, 4) // 5 -> 4
+	e.clock.Advance(aasClampDelay)
 
 	acts := func(in aas.DescribeScalingActivitiesInput) []aatypes.ScalingActivity {
 		t.Helper()

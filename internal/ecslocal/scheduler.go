@@ -73,6 +73,7 @@ func (s *Server) schedule(e *qEvent) {
 // advanceLocked applies every scheduler event due at or before now, in time order, and lets each
 // affected service react at the instant of the event.
 func (s *Server) advanceLocked(now time.Time) {
+	s.advanceScalingLocked(now) // scheduled actions and range changes due, in time order
 	for len(s.queue) > 0 && !s.queue[0].at.After(now) {
 		e, _ := heap.Pop(&s.queue).(*qEvent)
 		switch e.kind {

@@ -112,6 +112,8 @@ type Server struct {
 	zones map[string]int
 	// activities are Application Auto Scaling's scaling activities, oldest first.
 	activities []*scalingActivity
+	// sched holds Application Auto Scaling's scheduled actions and range changes in progress.
+	sched *aasSchedule
 }
 
 // New returns a Server ready to serve requests.
@@ -147,6 +149,7 @@ func (s *Server) resetLocked() {
 	s.ecsRoleMissing = s.opts.FreshAccount
 	s.zones = map[string]int{}
 	s.activities = nil
+	s.sched = newAASSchedule()
 }
 
 // handler is one AWS operation: it decodes its own input from body and returns the output.
