@@ -3,6 +3,7 @@ package ecslocal_test
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"regexp"
 	"slices"
@@ -791,4 +792,178 @@ func TestAutoScaling_AutoScale(t *testing.T) {
 			t.Fatal("AutoScale of a deleted service succeeded")
 		}
 	})
+}
+
+// aasRaw posts an Application Auto Scaling operation as raw JSON 1.1 (for inputs the SDK
+// refuses to send) and returns the HTTP status and body.
+func (e *env) aasRaw(t *testing.T, op, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, e.url+"/", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	req.Header.Set("X-Amz-Target", "AnyScaleFrontendService."+op)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
+}
+
+func TestAutoScaling_PredictiveScaling(t *testing.T) {
+	predictive := func(name string) *aas.PutScalingPolicyInput {
+		return &aas.PutScalingPolicyInput{
+			ServiceNamespace: aatypes.ServiceNamespaceEcs, ScalableDimension: aatypes.ScalableDimensionECSServiceDesiredCount,
+			ResourceId: aws.String("service/prod/web__1"), PolicyName: aws.String(name),
+			PolicyType: aatypes.PolicyTypePredictiveScaling,
+			PredictiveScalingPolicyConfiguration: &aatypes.PredictiveScalingPolicyConfiguration{
+				MetricSpecifications: []aatypes.PredictiveScalingMetricSpecification{{
+					TargetValue: aws.Float64(40),
+					PredefinedMetricPairSpecification: &aatypes.PredictiveScalingPredefinedMetricPairSpecification{
+						PredefinedMetricType: aws.String("ECSServiceMemoryUtilization"),
+					},
+				}},
+				SchedulingBufferTime: aws.Int32(3600), MaxCapacityBreachBehavior: aatypes.PredictiveScalingMaxCapacityBreachBehaviorHonorMaxCapacity,
+				Mode: aatypes.PredictiveScalingModeForecastOnly,
+			},
+		}
+	}
+
+	t.Run("a predictive policy is stored and described as given, without alarms", func(t *testing.T) {
+		e := aasEnv(t)
+		e.aasRegister(t, "web__1", 1, 4)
+		in := predictive("forecast")
+		out := e.aasPut(t, in)
+		if !strings.HasSuffix(aws.ToString(out.PolicyARN), ":resource/ecs/service/prod/web__1:policyName/forecast") || len(out.Alarms) != 0 {
+			t.Fatalf("put: %s %+v", aws.ToString(out.PolicyARN), out.Alarms)
+		}
+		got, err := e.aas.DescribeScalingPolicies(opsCtx, &aas.DescribeScalingPoliciesInput{ServiceNamespace: aatypes.ServiceNamespaceEcs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.ScalingPolicies) != 1 {
+			t.Fatalf("%d policies", len(got.ScalingPolicies))
+		}
+		p := got.ScalingPolicies[0]
+		cfg := p.PredictiveScalingPolicyConfiguration
+		if p.PolicyType != aatypes.PolicyTypePredictiveScaling || cfg == nil || p.TargetTrackingScalingPolicyConfiguration != nil ||
+			len(cfg.MetricSpecifications) != 1 || aws.ToFloat64(cfg.MetricSpecifications[0].TargetValue) != 40 ||
+			cfg.MetricSpecifications[0].PredefinedMetricPairSpecification == nil ||
+			aws.ToString(cfg.MetricSpecifications[0].PredefinedMetricPairSpecification.PredefinedMetricType) != "ECSServiceMemoryUtilization" ||
+			aws.ToInt32(cfg.SchedulingBufferTime) != 3600 || cfg.Mode != aatypes.PredictiveScalingModeForecastOnly ||
+			cfg.MaxCapacityBreachBehavior != aatypes.PredictiveScalingMaxCapacityBreachBehaviorHonorMaxCapacity || len(p.Alarms) != 0 {
+			t.Fatalf("policy %+v config %+v", p, cfg)
+		}
+	})
+
+	t.Run("a predictive policy needs a registered target", func(t *testing.T) {
+		e := aasEnv(t)
+		_, err := e.aas.PutScalingPolicy(opsCtx, predictive("forecast"))
+		opsIs[*aatypes.ObjectNotFoundException](t, err, fmt.Sprintf(aasNotRegistered, "service/prod/web__1"))
+	})
+
+	const key = `"ServiceNamespace":"ecs","ScalableDimension":"ecs:service:DesiredCount","ResourceId":"service/prod/web__1","PolicyName":"p","PolicyType":"PredictiveScaling"`
+	spec := `{"TargetValue":40,"PredefinedMetricPairSpecification":{"PredefinedMetricType":"ECSServiceCPUUtilization"}}`
+	for _, tc := range []struct{ name, body string }{
+		{"without a configuration", `{` + key + `}`},
+		{"without metric specifications", `{` + key + `,"PredictiveScalingPolicyConfiguration":{}}`},
+		{"with an empty list of metric specifications", `{` + key + `,"PredictiveScalingPolicyConfiguration":{"MetricSpecifications":[]}}`},
+		{"with two metric specifications", `{` + key + `,"PredictiveScalingPolicyConfiguration":{"MetricSpecifications":[` + spec + `,` + spec + `]}}`},
+		{"with a metric specification without a target value", `{` + key + `,"PredictiveScalingPolicyConfiguration":{"MetricSpecifications":[{"PredefinedMetricPairSpecification":{"PredefinedMetricType":"ECSServiceCPUUtilization"}}]}}`},
+		{"with an unknown mode", `{` + key + `,"PredictiveScalingPolicyConfiguration":{"MetricSpecifications":[` + spec + `],"Mode":"Sometimes"}}`},
+		{"with an unknown breach behaviour", `{` + key + `,"PredictiveScalingPolicyConfiguration":{"MetricSpecifications":[` + spec + `],"MaxCapacityBreachBehavior":"Ignore"}}`},
+	} {
+		t.Run("a predictive policy "+tc.name+" is a ValidationException", func(t *testing.T) {
+			e := aasEnv(t)
+			e.aasRegister(t, "web__1", 1, 4)
+			status, body := e.aasRaw(t, "PutScalingPolicy", tc.body)
+			if status != http.StatusBadRequest || !strings.Contains(body, "ValidationException") {
+				t.Fatalf("%d %s", status, body)
+			}
+			if got := e.aasPolicyNames(t); len(got) != 0 {
+				t.Fatalf("policies %v", got)
+			}
+		})
+	}
+}
+
+func TestAutoScaling_SuspendedState(t *testing.T) {
+	suspended := func(e *env) aatypes.SuspendedState {
+		t.Helper()
+		tg := e.aasTargets(t, "service/prod/web__1")
+		if len(tg) != 1 || tg[0].SuspendedState == nil {
+			t.Fatalf("targets %+v", tg)
+		}
+		return *tg[0].SuspendedState
+	}
+	want := func(t *testing.T, got aatypes.SuspendedState, in, out, sched bool) {
+		t.Helper()
+		if got.DynamicScalingInSuspended == nil || got.DynamicScalingOutSuspended == nil || got.ScheduledScalingSuspended == nil ||
+			*got.DynamicScalingInSuspended != in || *got.DynamicScalingOutSuspended != out || *got.ScheduledScalingSuspended != sched {
+			t.Fatalf("SuspendedState %v %v %v, want %v %v %v", aws.ToBool(got.DynamicScalingInSuspended),
+				aws.ToBool(got.DynamicScalingOutSuspended), aws.ToBool(got.ScheduledScalingSuspended), in, out, sched)
+		}
+	}
+	register := func(t *testing.T, e *env, st *aatypes.SuspendedState) {
+		t.Helper()
+		in := aasTarget("web__1", nil, nil)
+		in.SuspendedState = st
+		if _, err := e.aas.RegisterScalableTarget(opsCtx, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	t.Run("every member is described, false by default", func(t *testing.T) {
+		e := aasEnv(t)
+		e.aasRegister(t, "web__1", 1, 4)
+		want(t, suspended(e), false, false, false)
+	})
+
+	t.Run("a SuspendedState given replaces the target's: omitted members are false; an omitted SuspendedState keeps it", func(t *testing.T) {
+		e := aasEnv(t)
+		e.aasRegister(t, "web__1", 1, 4)
+		register(t, e, &aatypes.SuspendedState{DynamicScalingInSuspended: aws.Bool(true), ScheduledScalingSuspended: aws.Bool(true)})
+		want(t, suspended(e), true, false, true)
+		register(t, e, nil)
+		want(t, suspended(e), true, false, true)
+		register(t, e, &aatypes.SuspendedState{DynamicScalingOutSuspended: aws.Bool(true)})
+		want(t, suspended(e), false, true, false)
+	})
+
+	t.Run("AutoScale refuses a suspended scale-in and allows a scale-out", func(t *testing.T) {
+		e := aasEnv(t)
+		e.aasRegister(t, "web__1", 1, 4)
+		register(t, e, &aatypes.SuspendedState{DynamicScalingInSuspended: aws.Bool(true)})
+		if _, err := e.srv.AutoScale("prod", "web__1", 1); err == nil {
+			t.Fatal("scaling in while scale-in is suspended succeeded")
+		}
+		if got := e.describe(t, "web__1").DesiredCount; got != 2 {
+			t.Fatalf("desired %d after a refused scale-in", got)
+		}
+		if n, err := e.srv.AutoScale("prod", "web__1", 3); err != nil || n != 3 {
+			t.Fatalf("scaling out: %d, %v", n, err)
+		}
+		// Resumed, it scales in.
+		register(t, e, &aatypes.SuspendedState{DynamicScalingInSuspended: aws.Bool(false)})
+		if n, err := e.srv.AutoScale("prod", "web__1", 1); err != nil || n != 1 {
+			t.Fatalf("scaling in after resuming: %d, %v", n, err)
+		}
+	})
+}
+
+func TestWire_ScheduledActionsNoNullMembers(t *testing.T) {
+	e := aasEnv(t)
+	e.aasRegister(t, "web__1", 3, 4) // an activity in progress: no EndTime, no StatusMessage
+	e.aasSchedule(t, aasScheduled("web__1", "a", "rate(1 hour)", aws.Int32(2), nil))
+	for _, op := range []string{"DescribeScheduledActions", "DescribeScalingActivities", "DescribeScalableTargets"} {
+		if status, body := e.aasRaw(t, op, `{"ServiceNamespace":"ecs"}`); status != http.StatusOK || strings.Contains(body, "null") {
+			t.Errorf("%s: %d %s", op, status, body)
+		}
+	}
 }
