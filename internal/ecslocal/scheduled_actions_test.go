@@ -55,12 +55,11 @@ func (e *env) aasScheduledActions(t *testing.T, in aas.DescribeScheduledActionsI
 	return out
 }
 
-// aasActivities returns "description|cause|status" of a service's scaling activities, newest
-// first.
-func (e *env) aasActivities(t *testing.T, service string) []string {
+// webActivities returns "description|cause|status" of web__1's scaling activities, newest first.
+func (e *env) webActivities(t *testing.T) []string {
 	t.Helper()
 	out, err := e.aas.DescribeScalingActivities(opsCtx, &aas.DescribeScalingActivitiesInput{
-		ServiceNamespace: aatypes.ServiceNamespaceEcs, ResourceId: aws.String("service/prod/" + service),
+		ServiceNamespace: aatypes.ServiceNamespaceEcs, ResourceId: aws.String("service/prod/web__1"),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -72,8 +71,10 @@ func (e *env) aasActivities(t *testing.T, service string) []string {
 	return got
 }
 
-func (e *env) wantRange(t *testing.T, service string, lo, hi, desired int32) {
+// wantWeb checks web__1's scalable target range and desired count.
+func (e *env) wantWeb(t *testing.T, lo, hi, desired int32) {
 	t.Helper()
+	const service = "web__1"
 	tg := e.aasTargets(t, "service/prod/"+service)
 	if len(tg) != 1 || *tg[0].MinCapacity != lo || *tg[0].MaxCapacity != hi {
 		t.Fatalf("target %+v, want %d..%d", tg, lo, hi)
@@ -212,7 +213,7 @@ func TestScheduledActions_PutDescribeDelete(t *testing.T) {
 		if got := e.aasScheduledActions(t, aas.DescribeScheduledActionsInput{ResourceId: aws.String("service/prod/web__1")}); len(got) != 0 {
 			t.Fatalf("web__1's actions after re-registering: %+v", got)
 		}
-		e.wantRange(t, "web__1", 1, 4, 2)
+		e.wantWeb(t, 1, 4, 2)
 	})
 }
 
@@ -283,13 +284,13 @@ func TestScheduledActions_Fire(t *testing.T) {
 		e.aasRegister(t, "web__1", 1, 4)
 		e.aasSchedule(t, aasScheduled("web__1", "once", "at(2026-11-26T12:10:00)", aws.Int32(5), aws.Int32(8)))
 		e.clock.Advance(10*time.Minute - 2*time.Second) // 12:09:59
-		e.wantRange(t, "web__1", 1, 4, 2)
+		e.wantWeb(t, 1, 4, 2)
 		e.clock.Advance(time.Second)
-		e.wantRange(t, "web__1", 5, 8, 5)
+		e.wantWeb(t, 5, 8, 5)
 		e.clock.Advance(2 * time.Second) // the tasks start a second after the activity
 		opsWantCounts(t, e.describe(t, "web__1"), 5, 5, 0)
 		want := []string{"Setting desired count to 5.|scheduled action name once was triggered|Successful"}
-		if got := e.aasActivities(t, "web__1"); !slices.Equal(got, want) {
+		if got := e.webActivities(t); !slices.Equal(got, want) {
 			t.Fatalf("activities %q", got)
 		}
 		// It does not fire again: a count set afterwards stays.
@@ -297,7 +298,7 @@ func TestScheduledActions_Fire(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.clock.Advance(48 * time.Hour)
-		e.wantRange(t, "web__1", 5, 8, 7)
+		e.wantWeb(t, 5, 8, 7)
 	})
 
 	t.Run("cron actions recur in their time zone", func(t *testing.T) {
@@ -310,19 +311,19 @@ func TestScheduledActions_Fire(t *testing.T) {
 		e.aasSchedule(t, morning)
 		e.aasSchedule(t, evening)
 		e.clock.Advance(4*time.Hour + 59*time.Minute + 58*time.Second) // 16:59:59 UTC
-		e.wantRange(t, "web__1", 1, 4, 2)
+		e.wantWeb(t, 1, 4, 2)
 		e.clock.Advance(time.Second) // 17:00 UTC, 18:00 in Paris
-		e.wantRange(t, "web__1", 1, 2, 2)
+		e.wantWeb(t, 1, 2, 2)
 		e.clock.Advance(15 * time.Hour) // 08:00 UTC the next day
-		e.wantRange(t, "web__1", 4, 6, 4)
+		e.wantWeb(t, 4, 6, 4)
 		e.clock.Advance(9 * time.Hour) // 17:00 UTC
-		e.wantRange(t, "web__1", 1, 2, 2)
+		e.wantWeb(t, 1, 2, 2)
 		// A week at once: the last occurrence due is the evening's.
 		e.clock.Advance(7 * 24 * time.Hour)
-		e.wantRange(t, "web__1", 1, 2, 2)
+		e.wantWeb(t, 1, 2, 2)
 		e.clock.Advance(15 * time.Hour)
-		e.wantRange(t, "web__1", 4, 6, 4)
-		got := e.aasActivities(t, "web__1")
+		e.wantWeb(t, 4, 6, 4)
+		got := e.webActivities(t)
 		if len(got) < 4 || got[0] != "Setting desired count to 4.|scheduled action name morning was triggered|Successful" ||
 			got[len(got)-1] != "Setting min capacity to 1 and max capacity to 2|scheduled action name evening was triggered|Successful" {
 			t.Fatalf("activities %q", got)
@@ -334,16 +335,16 @@ func TestScheduledActions_Fire(t *testing.T) {
 		e.aasRegister(t, "web__1", 1, 4)
 		e.aasSchedule(t, aasScheduled("web__1", "floor", "rate(5 minutes)", aws.Int32(3), nil))
 		e.clock.Advance(5*time.Minute - time.Second)
-		e.wantRange(t, "web__1", 1, 4, 2)
+		e.wantWeb(t, 1, 4, 2)
 		e.clock.Advance(time.Second)
-		e.wantRange(t, "web__1", 3, 4, 3)
+		e.wantWeb(t, 3, 4, 3)
 		// Lower the range by hand; the next occurrence raises it again.
 		e.aasRegister(t, "web__1", 1, 4)
 		if _, err := e.srv.AutoScale("prod", "web__1", 1); err != nil {
 			t.Fatal(err)
 		}
 		e.clock.Advance(5 * time.Minute)
-		e.wantRange(t, "web__1", 3, 4, 3)
+		e.wantWeb(t, 3, 4, 3)
 	})
 
 	t.Run("a recurring action fires only between its start and end times", func(t *testing.T) {
@@ -355,11 +356,11 @@ func TestScheduledActions_Fire(t *testing.T) {
 		in.StartTime, in.EndTime = &start, &end
 		e.aasSchedule(t, in)
 		e.clock.Advance(time.Hour - 2*time.Second) // 12:59:59
-		e.wantRange(t, "web__1", 1, 4, 2)
+		e.wantWeb(t, 1, 4, 2)
 		e.clock.Advance(time.Minute) // 13:00:59: the first minute at or after the start is 13:01
-		e.wantRange(t, "web__1", 1, 4, 2)
+		e.wantWeb(t, 1, 4, 2)
 		e.clock.Advance(time.Second)
-		e.wantRange(t, "web__1", 3, 4, 3)
+		e.wantWeb(t, 3, 4, 3)
 		// After the end time, nothing raises it again.
 		e.clock.Advance(time.Hour)
 		e.aasRegister(t, "web__1", 1, 4)
@@ -367,7 +368,7 @@ func TestScheduledActions_Fire(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.clock.Advance(time.Hour)
-		e.wantRange(t, "web__1", 1, 4, 1)
+		e.wantWeb(t, 1, 4, 1)
 	})
 
 	t.Run("a target whose scheduled scaling is suspended does not fire", func(t *testing.T) {
@@ -380,8 +381,8 @@ func TestScheduledActions_Fire(t *testing.T) {
 		e.aasSchedule(t, aasScheduled("web__1", "once", "at(2026-11-26T12:10:00)", aws.Int32(5), aws.Int32(8)))
 		e.aasSchedule(t, aasScheduled("web__1", "hourly", "cron(30 * * * ? *)", aws.Int32(3), nil))
 		e.clock.Advance(time.Hour)
-		e.wantRange(t, "web__1", 1, 4, 2)
-		if got := e.aasActivities(t, "web__1"); len(got) != 0 {
+		e.wantWeb(t, 1, 4, 2)
+		if got := e.webActivities(t); len(got) != 0 {
 			t.Fatalf("activities %q", got)
 		}
 		// Resumed, the recurring action fires at its next occurrence; the missed one does not.
@@ -389,9 +390,9 @@ func TestScheduledActions_Fire(t *testing.T) {
 		if _, err := e.aas.RegisterScalableTarget(opsCtx, in); err != nil {
 			t.Fatal(err)
 		}
-		e.wantRange(t, "web__1", 1, 4, 2)
+		e.wantWeb(t, 1, 4, 2)
 		e.clock.Advance(time.Hour)
-		e.wantRange(t, "web__1", 3, 4, 3)
+		e.wantWeb(t, 3, 4, 3)
 	})
 
 	t.Run("an action whose minimum exceeds the target's maximum fails and changes nothing", func(t *testing.T) {
@@ -399,9 +400,9 @@ func TestScheduledActions_Fire(t *testing.T) {
 		e.aasRegister(t, "web__1", 1, 4)
 		e.aasSchedule(t, aasScheduled("web__1", "too-high", "at(2026-11-26T12:10:00)", aws.Int32(6), nil))
 		e.clock.Advance(10 * time.Minute)
-		e.wantRange(t, "web__1", 1, 4, 2)
+		e.wantWeb(t, 1, 4, 2)
 		want := []string{"Setting min capacity to 6 and max capacity to 4|scheduled action name too-high was triggered|Failed"}
-		if got := e.aasActivities(t, "web__1"); !slices.Equal(got, want) {
+		if got := e.webActivities(t); !slices.Equal(got, want) {
 			t.Fatalf("activities %q", got)
 		}
 	})
@@ -434,7 +435,7 @@ func TestAutoScaling_DelayedClamp(t *testing.T) {
 			aws.ToString(a[0].StatusMessage) != "Successfully set desired count to 3. Change successfully fulfilled by ecs." {
 			t.Fatalf("activity %+v", a)
 		}
-		e.wantRange(t, "web__1", 3, 6, 3)
+		e.wantWeb(t, 3, 6, 3)
 	})
 
 	t.Run("a second registration in the meantime replaces the activity", func(t *testing.T) {
@@ -443,17 +444,17 @@ func TestAutoScaling_DelayedClamp(t *testing.T) {
 		e.clock.Advance(time.Second)
 		e.aasRegister(t, "web__1", 0, 1)
 		want := []string{"Setting desired count to 1.|maximum capacity was set to 1|InProgress"}
-		if got := e.aasActivities(t, "web__1"); !slices.Equal(got, want) {
+		if got := e.webActivities(t); !slices.Equal(got, want) {
 			t.Fatalf("activities %q", got)
 		}
 		e.clock.Advance(aasClampDelay)
-		e.wantRange(t, "web__1", 0, 1, 1)
+		e.wantWeb(t, 0, 1, 1)
 		// A range that holds the count again drops the activity in progress.
 		e.aasRegister(t, "web__1", 5, 6)
 		e.aasRegister(t, "web__1", 1, 6)
 		e.clock.Advance(aasClampDelay)
-		e.wantRange(t, "web__1", 1, 6, 1)
-		if got := e.aasActivities(t, "web__1"); len(got) != 1 {
+		e.wantWeb(t, 1, 6, 1)
+		if got := e.webActivities(t); len(got) != 1 {
 			t.Fatalf("activities %q", got)
 		}
 	})
@@ -471,7 +472,7 @@ func TestAutoScaling_DelayedClamp(t *testing.T) {
 		if got := e.describe(t, "web__1").DesiredCount; got != 2 {
 			t.Fatalf("desired %d", got)
 		}
-		if got := e.aasActivities(t, "web__1"); len(got) != 0 {
+		if got := e.webActivities(t); len(got) != 0 {
 			t.Fatalf("activities %q", got)
 		}
 	})
