@@ -3,7 +3,6 @@ package ecslocal
 import (
 	"bytes"
 	"encoding/xml"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -43,13 +42,14 @@ func isQueryRequest(r *http.Request) bool {
 	return strings.HasPrefix(strings.ToLower(r.Header.Get("Content-Type")), "application/x-www-form-urlencoded")
 }
 
-// serveQuery serves an awsQuery request: the Elastic Load Balancing v2 operations.
+// serveQuery serves an awsQuery request: the Elastic Load Balancing v2 operations, and
+// CloudWatch's (serveCloudWatchQuery).
 func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request) {
 	var values url.Values
 	if r.Method == http.MethodGet {
 		values = r.URL.Query()
 	} else {
-		body, err := io.ReadAll(io.LimitReader(r.Body, 10<<20))
+		body, err := readRequestBody(r)
 		if err == nil {
 			values, err = url.ParseQuery(string(body))
 		}
@@ -60,6 +60,12 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request) {
 	}
 	q := form(values)
 	op := q.str("Action")
+	// Each awsQuery service is told by its API version: Elastic Load Balancing v2 is 2015-12-01,
+	// CloudWatch 2010-08-01.
+	if op != "" && q.str("Version") == cwVersion {
+		s.serveCloudWatchQuery(w, r, q)
+		return
+	}
 	h := elbOps[op]
 	switch {
 	case op == "":

@@ -92,6 +92,7 @@ func (s *Server) advanceLocked(now time.Time) {
 		}
 		s.reconcileLocked(e.c, e.svc, e.at)
 	}
+	s.advanceCloudWatchLocked(now)
 }
 
 func (s *Server) applyTaskEvent(e *qEvent) {

@@ -112,6 +112,8 @@ type Server struct {
 	zones map[string]int
 	// activities are Application Auto Scaling's scaling activities, oldest first.
 	activities []*scalingActivity
+	// cw is CloudWatch: alarms and metrics (cloudwatch.go).
+	cw *cwState
 	// sched holds Application Auto Scaling's scheduled actions and range changes in progress.
 	sched *aasSchedule
 }
@@ -149,6 +151,7 @@ func (s *Server) resetLocked() {
 	s.ecsRoleMissing = s.opts.FreshAccount
 	s.zones = map[string]int{}
 	s.activities = nil
+	s.cw = newCWState()
 	s.sched = newAASSchedule()
 }
 
@@ -180,6 +183,9 @@ func visible(from, now time.Time) bool { return !now.Before(from) }
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, ControlPrefix) {
 		s.serveControl(w, r)
+		return
+	}
+	if s.serveCloudWatch(w, r) {
 		return
 	}
 	if isQueryRequest(r) {
