@@ -668,35 +668,51 @@ func (s *Server) cwPutMetricData(rc *reqCtx, dec cwDecoder) (any, *apiError) {
 	if err := dec(&in); err != nil {
 		return nil, err
 	}
-	switch {
-	case in.Namespace == "":
-		return nil, cwMissing("Namespace")
-	case strings.HasPrefix(in.Namespace, "AWS/"):
-		return nil, cwErr(cwCodeInvalidValue, "The value AWS/ for parameter Namespace is invalid.")
-	case len(in.MetricData) == 0:
-		return nil, cwMissing("MetricData")
-	case len(in.MetricData) > 1000:
-		return nil, cwConstraint(fmt.Sprint(len(in.MetricData)), "metricData", "Member must have length less than or equal to 1000")
+	if err := s.putMetricData(in.Namespace, in.MetricData, rc.now); err != nil {
+		return nil, err
 	}
-	samples := make([]cwSample, 0, len(in.MetricData))
-	for i, d := range in.MetricData {
+	return nil, nil
+}
+
+// cwRetention is how long ecslocal keeps metric samples: "Data points with a period of 60
+// seconds (1 minute) are available for 15 days" (GetMetricStatistics,
+// https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricStatistics.html).
+const cwRetention = 15 * 24 * time.Hour
+
+// putMetricData checks and stores PutMetricData's MetricData; nothing is stored if any fails.
+func (s *Server) putMetricData(namespace string, data []cwMetricDatum, now time.Time) *apiError {
+	switch {
+	case namespace == "":
+		return cwMissing("Namespace")
+	case strings.HasPrefix(namespace, "AWS/"):
+		return cwErr(cwCodeInvalidValue, "The value AWS/ for parameter Namespace is invalid.")
+	case len(data) == 0:
+		return cwMissing("MetricData")
+	case len(data) > 1000:
+		return cwConstraint(fmt.Sprint(len(data)), "metricData", "Member must have length less than or equal to 1000")
+	}
+	samples := make([]cwSample, 0, len(data))
+	for i, d := range data {
 		p := fmt.Sprintf("MetricData.member.%d", i+1)
-		sm, err := datumSample(p, d, rc.now)
+		sm, err := datumSample(p, d, now)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		samples = append(samples, sm)
 	}
-	for i, d := range in.MetricData {
-		key := metricKey(in.Namespace, d.MetricName, d.Dimensions)
+	for i, d := range data {
+		key := metricKey(namespace, d.MetricName, d.Dimensions)
 		ser := s.cw.metrics[key]
 		if ser == nil {
-			ser = &cwSeries{namespace: in.Namespace, name: d.MetricName, dims: slices.Clone(d.Dimensions)}
+			ser = &cwSeries{namespace: namespace, name: d.MetricName, dims: slices.Clone(d.Dimensions)}
 			s.cw.metrics[key] = ser
+		}
+		if len(ser.samples) > 0 && ser.samples[0].at.Before(now.Add(-cwRetention)) {
+			ser.samples = slices.DeleteFunc(ser.samples, func(x cwSample) bool { return x.at.Before(now.Add(-cwRetention)) })
 		}
 		ser.samples = append(ser.samples, samples[i])
 	}
-	return nil, nil
+	return nil
 }
 
 func datumSample(p string, d cwMetricDatum, now time.Time) (cwSample, *apiError) {

@@ -136,6 +136,9 @@ func (a *cwAgg) stat(name string) (float64, bool) {
 // PutMetricData or synthesized from tasks) grouped by period and reduced to the statistic.
 func (s *Server) metricSeries(ms *cwMetricStat, from, to, now time.Time) *mSeries {
 	period := s.scaled(time.Duration(*ms.Period) * time.Second)
+	// A StartTime inside a period takes in the whole period ("CloudWatch rounds the specified
+	// time" down, GetMetricData).
+	from = cwBucketStart(from, period)
 	aggs := map[int64]*cwAgg{}
 	add := func(sm cwSample) {
 		if sm.at.Before(from) || !sm.at.Before(to) || ms.Unit != "" && sm.unit != ms.Unit {
@@ -444,27 +447,35 @@ func alarmReasonData(c cwAlarmConfig, b, from time.Time, present []cwPoint) stri
 	return sb.String()
 }
 
-// PutMetricValue records one value of a metric at a time, as PutMetricData with Value would; a
-// zero time means now. It lets Go tests feed alarms without a CloudWatch client.
-func (s *Server) PutMetricValue(namespace, name string, dims map[string]string, value float64, at time.Time) {
+// MetricValue is one value of a metric, for PutMetric and POST /_ecslocal/metric.
+type MetricValue struct {
+	Namespace  string            `json:"namespace"`
+	MetricName string            `json:"metricName"`
+	Dimensions map[string]string `json:"dimensions,omitempty"`
+	Value      float64           `json:"value"`
+	// Unit defaults to None; Time to now.
+	Unit string    `json:"unit,omitempty"`
+	Time time.Time `json:"time,omitzero"`
+}
+
+// PutMetric records one metric value as PutMetricData with a Value would, with the same checks,
+// so that tests can feed alarms without a CloudWatch client.
+func (s *Server) PutMetric(m MetricValue) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.clock.Now()
 	s.advanceLocked(now)
-	if at.IsZero() {
-		at = now
+	d := cwMetricDatum{MetricName: m.MetricName, Value: &m.Value, Unit: m.Unit}
+	if !m.Time.IsZero() {
+		d.Timestamp = cwTS(m.Time)
 	}
-	ds := make([]cwDimension, 0, len(dims))
-	for k, v := range dims {
-		ds = append(ds, cwDimension{Name: k, Value: v})
+	for k, v := range m.Dimensions {
+		d.Dimensions = append(d.Dimensions, cwDimension{Name: k, Value: v})
 	}
-	key := metricKey(namespace, name, ds)
-	ser := s.cw.metrics[key]
-	if ser == nil {
-		ser = &cwSeries{namespace: namespace, name: name, dims: ds}
-		s.cw.metrics[key] = ser
+	if err := s.putMetricData(m.Namespace, []cwMetricDatum{d}, now); err != nil {
+		return err
 	}
-	ser.samples = append(ser.samples, cwSample{at: at, unit: "None", count: 1, sum: value, min: value, max: value, values: []float64{value}, counts: []float64{1}})
+	return nil
 }
 
 // AlarmState is an alarm's state as DescribeAlarms shows it.

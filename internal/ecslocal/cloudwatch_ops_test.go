@@ -678,3 +678,41 @@ func TestCloudWatch_awsQuery(t *testing.T) {
 	}
 	resp.Body.Close()
 }
+
+func TestCloudWatch_controlEndpoints(t *testing.T) {
+	e := newEnv(t, 0, 0)
+	cw := cwClient(e)
+	putAlarm(t, cw, errorsAlarm("web-errors"))
+	post := func(path, body string) (int, string) {
+		resp, err := http.Post(e.url+ecslocal.ControlPrefix+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if status, body := post("metric", `{"namespace":"app","metricName":"Errors","dimensions":{"Service":"web"},"value":9}`); status != 200 {
+		t.Fatalf("POST metric: %d %s", status, body)
+	}
+	if status, body := post("metric", `{"namespace":"AWS/ECS","metricName":"Errors","value":9}`); status != 400 || !strings.Contains(body, "InvalidParameterValue") {
+		t.Fatalf("POST metric into AWS/: %d %s", status, body)
+	}
+	if err := e.srv.PutMetric(ecslocal.MetricValue{Namespace: "app", MetricName: "Errors", Dimensions: map[string]string{"Service": "web"}, Value: 1, Time: cwT0.Add(time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(time.Minute)
+	resp, err := http.Get(e.url + ecslocal.ControlPrefix + "alarms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `"state": "ALARM"`) || !strings.Contains(string(body), "[10.0 (26/11/26 12:00:00)]") {
+		t.Fatalf("GET alarms: %s", body)
+	}
+	e.srv.Reset()
+	if got := e.srv.Alarms(); len(got) != 0 {
+		t.Fatalf("after Reset: %+v", got)
+	}
+}

@@ -289,6 +289,8 @@ func (s *Server) Reset() {
 //	                           (kind "spot" or "retirement", see Interrupt); {"tasks": [...]}
 //	POST /_ecslocal/rebalance  {"cluster","service","count"}: Availability Zone rebalancing
 //	                           (see Rebalance); {"started": [...], "stopping": [...]}
+//	GET  /_ecslocal/alarms     CloudWatch alarms' states (AlarmState)
+//	POST /_ecslocal/metric     MetricValue: one metric value, as PutMetricData would store it
 //	POST /_ecslocal/reset;     POST /_ecslocal/clear-observations
 func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 	path := strings.TrimPrefix(r.URL.Path, ControlPrefix)
@@ -380,6 +382,15 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 		}
 		r, err := s.Rebalance(a.Cluster, a.Service, a.Count)
 		reply(r, err)
+	case "GET alarms":
+		reply(s.Alarms(), nil)
+	case "POST metric":
+		var m MetricValue
+		if err := decodeBody(&m); err != nil {
+			reply(nil, err)
+			return
+		}
+		reply(nil, s.PutMetric(m))
 	case "POST reset":
 		s.Reset()
 		reply(nil, nil)
