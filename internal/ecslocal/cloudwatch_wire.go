@@ -31,7 +31,7 @@ import (
 //     timestamps are epoch seconds, errors {"__type", "message"}.
 //   - awsQuery, the original CloudWatch protocol: form-encoded Action=<Op>&Version=2010-08-01,
 //     XML answers in the http://monitoring.amazonaws.com/doc/2010-08-01/ namespace (the
-//     "Making query requests" page of the CloudWatch API reference,
+//     "Making API Requests" page of the CloudWatch API reference, lists as param.member.n,
 //     https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/making-api-requests.html).
 //
 // Because the service is awsQueryCompatible, the CBOR and JSON clients send x-amzn-query-mode:

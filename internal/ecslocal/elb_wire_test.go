@@ -48,7 +48,7 @@ func TestELB_Wire(t *testing.T) {
 		t.Fatalf("error %d %s", status, body)
 	}
 	for _, f := range []url.Values{
-		{"Action": {"DescribeAlarms"}, "Version": {"2010-08-01"}},
+		{"Action": {"ListQueues"}, "Version": {"2012-11-05"}}, // SQS, which ecslocal does not serve
 		{"Action": {"NoSuchThing"}, "Version": {"2015-12-01"}},
 	} {
 		status, _, body = postForm(t, e, f)
