@@ -53,7 +53,7 @@ type scheduledAction struct {
 	start, end            time.Time // zero: none
 	minCap, maxCap        *int
 	created               time.Time
-	anchor                time.Time // rate expressions count from here: StartTime, else the last Put
+	anchor                time.Time // rate expressions count from here (see putScheduledAction)
 	next                  time.Time // the next occurrence that fires; zero: none
 }
 
@@ -197,9 +197,12 @@ func (s *Server) putScheduledAction(rc *reqCtx, body []byte) (any, *apiError) {
 	if s.targets[in.ResourceID] == nil {
 		return nil, in.notFound("registered")
 	}
-	upd.anchor = rc.now
-	if !upd.start.IsZero() {
-		upd.anchor = upd.start
+	// A rate counts from the StartTime, else from when its schedule or start time was last set.
+	if a.expr == nil || in.Schedule != nil || !upd.start.Equal(a.start) {
+		upd.anchor = rc.now
+		if !upd.start.IsZero() {
+			upd.anchor = upd.start
+		}
 	}
 	upd.plan(rc.now)
 	*a = upd

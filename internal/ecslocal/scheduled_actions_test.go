@@ -345,6 +345,13 @@ func TestScheduledActions_Fire(t *testing.T) {
 		}
 		e.clock.Advance(5 * time.Minute)
 		e.wantWeb(t, 3, 4, 3)
+		// Changing only its capacities keeps its period: the next occurrence is still at 15 minutes.
+		e.clock.Advance(2 * time.Minute)
+		e.aasSchedule(t, aasScheduled("web__1", "floor", "", aws.Int32(4), nil))
+		e.clock.Advance(3*time.Minute - time.Second)
+		e.wantWeb(t, 3, 4, 3)
+		e.clock.Advance(time.Second)
+		e.wantWeb(t, 4, 4, 4)
 	})
 
 	t.Run("a recurring action fires only between its start and end times", func(t *testing.T) {

@@ -60,10 +60,11 @@ type Options struct {
 	// Logger, when set, receives one line per call.
 	Logger *log.Logger
 	// TimeScale multiplies every duration AWS defines: target groups' health check intervals and
-	// deregistration delays, services' health check grace periods, and containers' health check
-	// intervals and start periods (0 means 1). 0.01 makes a 30-second health check interval
-	// 300 ms. The start and stop delays and the durations of ecslocal's docker labels are not
-	// scaled.
+	// deregistration delays, services' health check grace periods, containers' health check
+	// intervals and start periods, and the 5 seconds Application Auto Scaling's activity takes to
+	// move a desired count into a newly registered range (0 means 1). 0.01 makes a 30-second
+	// health check interval 300 ms. The start and stop delays, the durations of ecslocal's docker
+	// labels and the times of scheduled actions (wall-clock times) are not scaled.
 	TimeScale float64
 	// ConsistencyLag is how long a newly created cluster or service stays invisible to
 	// DescribeClusters, ListClusters, DescribeServices and ListServices (0: none). "The Amazon
