@@ -128,12 +128,43 @@ func autoScaling(ctx context.Context, o types.Object, diags *diag.Diagnostics) *
 	for _, tt := range listOf[targetTrackingModel](ctx, m.TargetTracking, diags) {
 		a.TargetTracking = append(a.TargetTracking, deploy.TargetTracking{
 			Name: tt.Name.ValueString(), PredefinedMetricType: tt.PredefinedMetricType.ValueString(),
-			ResourceLabel: tt.ResourceLabel.ValueString(), TargetValue: tt.TargetValue.ValueFloat64(),
+			ResourceLabel: tt.ResourceLabel.ValueString(), CustomizedMetric: customizedMetric(ctx, tt.CustomizedMetric, diags),
+			TargetValue:     tt.TargetValue.ValueFloat64(),
 			ScaleInCooldown: intPtr(tt.ScaleInCooldown), ScaleOutCooldown: intPtr(tt.ScaleOutCooldown),
 			DisableScaleIn: tt.DisableScaleIn.ValueBool(),
 		})
 	}
+	for _, sa := range listOf[scheduledActionModel](ctx, m.ScheduledActions, diags) {
+		a.ScheduledActions = append(a.ScheduledActions, deploy.ScheduledAction{
+			Name: sa.Name.ValueString(), Schedule: sa.Schedule.ValueString(), Timezone: sa.Timezone.ValueString(),
+			Min: intPtr(sa.MinCapacity), Max: intPtr(sa.MaxCapacity),
+			StartTime: sa.StartTime.ValueString(), EndTime: sa.EndTime.ValueString(),
+		})
+	}
 	return a
+}
+
+// customizedMetric converts a customized_metric block; nil when it is absent.
+func customizedMetric(ctx context.Context, o types.Object, diags *diag.Diagnostics) *deploy.CustomizedMetric {
+	m := objectOf[customizedMetricModel](ctx, o, diags)
+	if m == nil {
+		return nil
+	}
+	c := &deploy.CustomizedMetric{
+		Namespace: m.Namespace.ValueString(), MetricName: m.MetricName.ValueString(),
+		Statistic: m.Statistic.ValueString(), Unit: m.Unit.ValueString(),
+	}
+	if !m.Dimensions.IsNull() && !m.Dimensions.IsUnknown() {
+		c.Dimensions = map[string]string{}
+		diags.Append(m.Dimensions.ElementsAs(ctx, &c.Dimensions, false)...)
+	}
+	return c
+}
+
+// discardUnmanaged reads auto_scaling.discard_unmanaged; false without the block.
+func discardUnmanaged(ctx context.Context, o types.Object, diags *diag.Diagnostics) bool {
+	m := objectOf[autoScalingModel](ctx, o, diags)
+	return m != nil && m.DiscardUnmanaged.ValueBool()
 }
 
 // engineConfig converts a plan (or state) into the engine's configuration.
@@ -142,8 +173,9 @@ func engineConfig(ctx context.Context, m *phasedDeploymentModel, diags *diag.Dia
 		Cluster: m.Cluster.ValueString(), Name: m.Name.ValueString(), TaskDefinition: m.TaskDefinition.ValueString(),
 		DeploymentID: m.DeploymentID.ValueString(), DesiredCount: intPtr(m.DesiredCount),
 		Service: template(ctx, m.Service, diags), Phases: phases(ctx, m.Phases, diags),
-		AutoScaling:       autoScaling(ctx, m.AutoScaling, diags),
-		RetainOldServices: int(m.RetainOldServices.ValueInt64()),
+		AutoScaling:             autoScaling(ctx, m.AutoScaling, diags),
+		DiscardUnmanagedScaling: discardUnmanaged(ctx, m.AutoScaling, diags),
+		RetainOldServices:       int(m.RetainOldServices.ValueInt64()),
 	}
 	if cfg.DeploymentID == "" {
 		cfg.DeploymentID = defaultDeploymentID(cfg.Cluster, cfg.Name)

@@ -97,41 +97,80 @@ func (r *phasedDeploymentResource) ImportState(ctx context.Context, req resource
 
 // scalingState is the auto_scaling block as import sets it; nil pointers are null.
 type scalingState struct {
-	MinCapacity    int64         `tfsdk:"min_capacity"`
-	MaxCapacity    int64         `tfsdk:"max_capacity"`
-	TargetTracking []policyState `tfsdk:"target_tracking"`
+	MinCapacity      int64                  `tfsdk:"min_capacity"`
+	MaxCapacity      int64                  `tfsdk:"max_capacity"`
+	DiscardUnmanaged bool                   `tfsdk:"discard_unmanaged"`
+	TargetTracking   []policyState          `tfsdk:"target_tracking"`
+	ScheduledActions []scheduledActionState `tfsdk:"scheduled_action"`
 }
 
 type policyState struct {
-	Name                 string  `tfsdk:"name"`
-	PredefinedMetricType string  `tfsdk:"predefined_metric_type"`
-	ResourceLabel        *string `tfsdk:"resource_label"`
-	TargetValue          float64 `tfsdk:"target_value"`
-	ScaleInCooldown      *int64  `tfsdk:"scale_in_cooldown"`
-	ScaleOutCooldown     *int64  `tfsdk:"scale_out_cooldown"`
-	DisableScaleIn       *bool   `tfsdk:"disable_scale_in"`
+	Name                 string                 `tfsdk:"name"`
+	PredefinedMetricType *string                `tfsdk:"predefined_metric_type"`
+	ResourceLabel        *string                `tfsdk:"resource_label"`
+	CustomizedMetric     *customizedMetricState `tfsdk:"customized_metric"`
+	TargetValue          float64                `tfsdk:"target_value"`
+	ScaleInCooldown      *int64                 `tfsdk:"scale_in_cooldown"`
+	ScaleOutCooldown     *int64                 `tfsdk:"scale_out_cooldown"`
+	DisableScaleIn       *bool                  `tfsdk:"disable_scale_in"`
+}
+
+type customizedMetricState struct {
+	Namespace  string            `tfsdk:"namespace"`
+	MetricName string            `tfsdk:"metric_name"`
+	Statistic  string            `tfsdk:"statistic"`
+	Unit       *string           `tfsdk:"unit"`
+	Dimensions map[string]string `tfsdk:"dimensions"`
+}
+
+type scheduledActionState struct {
+	Name        string  `tfsdk:"name"`
+	Schedule    string  `tfsdk:"schedule"`
+	Timezone    *string `tfsdk:"timezone"`
+	MinCapacity *int64  `tfsdk:"min_capacity"`
+	MaxCapacity *int64  `tfsdk:"max_capacity"`
+	StartTime   *string `tfsdk:"start_time"`
+	EndTime     *string `tfsdk:"end_time"`
 }
 
 // importedScaling is the auto_scaling block of the settings production carries; nil (null)
-// without auto scaling. Optional values that are unset or false stay null, as a configuration
-// that omits them has them.
+// without auto scaling. Optional values that are unset, empty or false stay null, as a
+// configuration that omits them has them; discard_unmanaged is its default, false. A
+// customized metric's ServiceName dimension is imported as production's service name, the
+// value the engine wrote there.
 func importedScaling(a *deploy.AutoScaling) *scalingState {
 	if a == nil {
 		return nil
 	}
 	s := &scalingState{MinCapacity: int64(a.Min), MaxCapacity: int64(a.Max)}
 	for _, t := range a.TargetTracking {
-		p := policyState{Name: t.Name, PredefinedMetricType: t.PredefinedMetricType, TargetValue: t.TargetValue,
-			ScaleInCooldown: int64Ptr(t.ScaleInCooldown), ScaleOutCooldown: int64Ptr(t.ScaleOutCooldown)}
-		if t.ResourceLabel != "" {
-			p.ResourceLabel = &t.ResourceLabel
+		p := policyState{Name: t.Name, PredefinedMetricType: nonEmpty(t.PredefinedMetricType), ResourceLabel: nonEmpty(t.ResourceLabel),
+			TargetValue: t.TargetValue, ScaleInCooldown: int64Ptr(t.ScaleInCooldown), ScaleOutCooldown: int64Ptr(t.ScaleOutCooldown)}
+		if m := t.CustomizedMetric; m != nil {
+			p.CustomizedMetric = &customizedMetricState{Namespace: m.Namespace, MetricName: m.MetricName, Statistic: m.Statistic,
+				Unit: nonEmpty(m.Unit), Dimensions: m.Dimensions}
 		}
 		if t.DisableScaleIn {
 			p.DisableScaleIn = &t.DisableScaleIn
 		}
 		s.TargetTracking = append(s.TargetTracking, p)
 	}
+	for _, sa := range a.ScheduledActions {
+		s.ScheduledActions = append(s.ScheduledActions, scheduledActionState{
+			Name: sa.Name, Schedule: sa.Schedule, Timezone: nonEmpty(sa.Timezone),
+			MinCapacity: int64Ptr(sa.Min), MaxCapacity: int64Ptr(sa.Max),
+			StartTime: nonEmpty(sa.StartTime), EndTime: nonEmpty(sa.EndTime),
+		})
+	}
 	return s
+}
+
+// nonEmpty is s, or nil (null) for "".
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 func int64Ptr(p *int) *int64 {

@@ -85,19 +85,42 @@ type rollbackModel struct {
 
 // autoScalingModel is the auto_scaling block.
 type autoScalingModel struct {
-	MinCapacity    types.Int64 `tfsdk:"min_capacity"`
-	MaxCapacity    types.Int64 `tfsdk:"max_capacity"`
-	TargetTracking types.List  `tfsdk:"target_tracking"`
+	MinCapacity      types.Int64 `tfsdk:"min_capacity"`
+	MaxCapacity      types.Int64 `tfsdk:"max_capacity"`
+	DiscardUnmanaged types.Bool  `tfsdk:"discard_unmanaged"`
+	TargetTracking   types.List  `tfsdk:"target_tracking"`
+	ScheduledActions types.List  `tfsdk:"scheduled_action"`
 }
 
 type targetTrackingModel struct {
 	Name                 types.String  `tfsdk:"name"`
 	PredefinedMetricType types.String  `tfsdk:"predefined_metric_type"`
 	ResourceLabel        types.String  `tfsdk:"resource_label"`
+	CustomizedMetric     types.Object  `tfsdk:"customized_metric"`
 	TargetValue          types.Float64 `tfsdk:"target_value"`
 	ScaleInCooldown      types.Int64   `tfsdk:"scale_in_cooldown"`
 	ScaleOutCooldown     types.Int64   `tfsdk:"scale_out_cooldown"`
 	DisableScaleIn       types.Bool    `tfsdk:"disable_scale_in"`
+}
+
+// customizedMetricModel is a target_tracking's customized_metric block.
+type customizedMetricModel struct {
+	Namespace  types.String `tfsdk:"namespace"`
+	MetricName types.String `tfsdk:"metric_name"`
+	Statistic  types.String `tfsdk:"statistic"`
+	Unit       types.String `tfsdk:"unit"`
+	Dimensions types.Map    `tfsdk:"dimensions"`
+}
+
+// scheduledActionModel is one scheduled_action block.
+type scheduledActionModel struct {
+	Name        types.String `tfsdk:"name"`
+	Schedule    types.String `tfsdk:"schedule"`
+	Timezone    types.String `tfsdk:"timezone"`
+	MinCapacity types.Int64  `tfsdk:"min_capacity"`
+	MaxCapacity types.Int64  `tfsdk:"max_capacity"`
+	StartTime   types.String `tfsdk:"start_time"`
+	EndTime     types.String `tfsdk:"end_time"`
 }
 
 // serviceRefModel is the current and previous objects.

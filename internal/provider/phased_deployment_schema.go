@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
@@ -295,8 +296,9 @@ func rollbackBlock() schema.Block {
 
 func autoScalingBlock() schema.Block {
 	return schema.SingleNestedBlock{
-		MarkdownDescription: "ECS Service Auto Scaling for the production service. It is taken off the old service during a rollout " +
-			"and registered on the new one after the last phase (or back on the old one after a rollback).",
+		MarkdownDescription: "ECS Service Auto Scaling for the production service. During a rollout production's scalable target stays " +
+			"registered with its scaling suspended; after the last phase the configured policies and scheduled actions move to the " +
+			"new revision and the old target is deregistered (after a rollback the old target's suspension is lifted).",
 		Validators: []validator.Object{
 			objectvalidator.AlsoRequires(path.MatchRelative().AtName("min_capacity"), path.MatchRelative().AtName("max_capacity")),
 			notAbove("min_capacity", "max_capacity"),
@@ -307,24 +309,135 @@ func autoScalingBlock() schema.Block {
 				Optional: true, MarkdownDescription: "Highest task count (required in the block), at least `min_capacity`.",
 				Validators: []validator.Int64{int64validator.AtLeast(0)},
 			},
+			// A default inside an optional single nested block applies only when the block is
+			// present: the framework does not descend into a block that is absent (null).
+			"discard_unmanaged": schema.BoolAttribute{
+				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
+				MarkdownDescription: "Production may carry step scaling policies, predictive scaling policies and scheduled actions " +
+					"that this block does not describe, added outside Terraform. A rollout moves only what the block describes to the " +
+					"new revision, so `terraform plan` warns, naming each of them, and apply refuses before any write unless this is " +
+					"`true`; then they are dropped when the rollout hands auto scaling to the new revision. Defaults to `false`.",
+			},
 		},
 		Blocks: map[string]schema.Block{
 			"target_tracking": schema.ListNestedBlock{
-				MarkdownDescription: "Target tracking scaling policies.",
-				Validators:          []validator.List{listvalidator.SizeAtMost(10)},
-				NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{
-					"name": schema.StringAttribute{Required: true, MarkdownDescription: "Policy name.", Validators: []validator.String{
-						stringvalidator.LengthBetween(1, 256), stringvalidator.RegexMatches(regexp.MustCompile(`^[^:/]+$`), "may not contain : or /")}},
-					"predefined_metric_type": schema.StringAttribute{
-						Required: true, MarkdownDescription: "`ECSServiceAverageCPUUtilization`, `ECSServiceAverageMemoryUtilization` or `ALBRequestCountPerTarget`.",
-						Validators: []validator.String{stringvalidator.OneOf("ECSServiceAverageCPUUtilization", "ECSServiceAverageMemoryUtilization", "ALBRequestCountPerTarget")},
+				MarkdownDescription: "Target tracking scaling policies, each on a predefined metric (`predefined_metric_type`) or on " +
+					"a CloudWatch metric of your own (`customized_metric`).",
+				Validators: []validator.List{listvalidator.SizeAtMost(10)},
+				NestedObject: schema.NestedBlockObject{
+					Validators: []validator.Object{exactlyOneOf("predefined_metric_type", "customized_metric")},
+					Attributes: map[string]schema.Attribute{
+						"name": schema.StringAttribute{Required: true, MarkdownDescription: "Policy name.", Validators: []validator.String{
+							stringvalidator.LengthBetween(1, 256), stringvalidator.RegexMatches(regexp.MustCompile(`^[^:/]+$`), "may not contain : or /")}},
+						"predefined_metric_type": schema.StringAttribute{
+							Optional: true,
+							MarkdownDescription: "`ECSServiceAverageCPUUtilization`, `ECSServiceAverageMemoryUtilization` or `ALBRequestCountPerTarget`. " +
+								"Give exactly one of this and `customized_metric`.",
+							Validators: []validator.String{stringvalidator.OneOf("ECSServiceAverageCPUUtilization", "ECSServiceAverageMemoryUtilization", "ALBRequestCountPerTarget")},
+						},
+						"resource_label": schema.StringAttribute{
+							Optional: true, MarkdownDescription: "Resource label, required for `ALBRequestCountPerTarget`; only with `predefined_metric_type`.",
+							Validators: []validator.String{stringvalidator.ConflictsWith(path.MatchRelative().AtParent().AtName("customized_metric"))},
+						},
+						"target_value":       schema.Float64Attribute{Required: true, MarkdownDescription: "Target value of the metric.", Validators: []validator.Float64{float64validator.AtLeast(0.001)}},
+						"scale_in_cooldown":  schema.Int64Attribute{Optional: true, MarkdownDescription: "Seconds between scale-in activities.", Validators: []validator.Int64{int64validator.AtLeast(0)}},
+						"scale_out_cooldown": schema.Int64Attribute{Optional: true, MarkdownDescription: "Seconds between scale-out activities.", Validators: []validator.Int64{int64validator.AtLeast(0)}},
+						"disable_scale_in":   schema.BoolAttribute{Optional: true, MarkdownDescription: "Whether the policy never scales in."},
 					},
-					"resource_label":     schema.StringAttribute{Optional: true, MarkdownDescription: "Resource label, required for `ALBRequestCountPerTarget`."},
-					"target_value":       schema.Float64Attribute{Required: true, MarkdownDescription: "Target value of the metric.", Validators: []validator.Float64{float64validator.AtLeast(0.001)}},
-					"scale_in_cooldown":  schema.Int64Attribute{Optional: true, MarkdownDescription: "Seconds between scale-in activities.", Validators: []validator.Int64{int64validator.AtLeast(0)}},
-					"scale_out_cooldown": schema.Int64Attribute{Optional: true, MarkdownDescription: "Seconds between scale-out activities.", Validators: []validator.Int64{int64validator.AtLeast(0)}},
-					"disable_scale_in":   schema.BoolAttribute{Optional: true, MarkdownDescription: "Whether the policy never scales in."},
-				}},
+					Blocks: map[string]schema.Block{"customized_metric": customizedMetricBlock()},
+				},
+			},
+			"scheduled_action": scheduledActionBlock(),
+		},
+	}
+}
+
+func customizedMetricBlock() schema.Block {
+	return schema.SingleNestedBlock{
+		MarkdownDescription: "A CloudWatch metric the policy tracks, instead of a predefined one. A dimension named `ServiceName` " +
+			"does not keep the value written here: each revision's policy gets that revision's service name (`<name>__<N>`), " +
+			"so the policy follows the revision that is in production.",
+		Validators: []validator.Object{objectvalidator.AlsoRequires(
+			path.MatchRelative().AtName("namespace"), path.MatchRelative().AtName("metric_name"), path.MatchRelative().AtName("statistic"))},
+		Attributes: map[string]schema.Attribute{
+			"namespace": schema.StringAttribute{
+				Optional: true, MarkdownDescription: "Namespace of the metric, for example `AWS/ECS` (required in the block).",
+				Validators: []validator.String{stringvalidator.LengthBetween(1, 255)},
+			},
+			"metric_name": schema.StringAttribute{
+				Optional: true, MarkdownDescription: "Name of the metric, for example `CPUUtilization` (required in the block).",
+				Validators: []validator.String{stringvalidator.LengthBetween(1, 255)},
+			},
+			"statistic": schema.StringAttribute{
+				Optional: true, MarkdownDescription: "`Average`, `Minimum`, `Maximum`, `SampleCount` or `Sum` (required in the block).",
+				Validators: []validator.String{stringvalidator.OneOf("Average", "Minimum", "Maximum", "SampleCount", "Sum")},
+			},
+			"unit": schema.StringAttribute{Optional: true, MarkdownDescription: "Unit of the metric, for example `Percent`."},
+			"dimensions": schema.MapAttribute{
+				ElementType: types.StringType, Optional: true,
+				MarkdownDescription: "Dimensions of the metric, name to value. The value of a `ServiceName` dimension is replaced with " +
+					"each revision's service name, for example `{ ClusterName = \"prod\", ServiceName = \"web\" }` tracks `web__7` " +
+					"while `web__7` is in production.",
+				Validators: []validator.Map{
+					mapvalidator.SizeAtMost(30),
+					mapvalidator.KeysAre(stringvalidator.LengthBetween(1, 255)),
+					mapvalidator.ValueStringsAre(stringvalidator.LengthBetween(1, 1024)),
+				},
+			},
+		},
+	}
+}
+
+func scheduledActionBlock() schema.Block {
+	// capacity is min_capacity or max_capacity: at least one of the two is required.
+	capacity := func(bound, other string) schema.Int64Attribute {
+		return schema.Int64Attribute{
+			Optional:            true,
+			MarkdownDescription: "The " + bound + " the scalable target's range gets at the schedule, at least 0. Give this, `" + other + "`, or both.",
+			Validators:          []validator.Int64{int64validator.AtLeast(0)},
+		}
+	}
+	return schema.ListNestedBlock{
+		MarkdownDescription: "Scheduled actions: at each time of its schedule, one changes the range of production's scalable target. " +
+			"They move to each new revision with the policies.",
+		Validators: []validator.List{listvalidator.SizeAtMost(200), uniqueNames("name")},
+		NestedObject: schema.NestedBlockObject{
+			Validators: []validator.Object{
+				atLeastOneOf("min_capacity", "max_capacity"),
+				notAbove("min_capacity", "max_capacity"),
+				before("start_time", "end_time"),
+			},
+			Attributes: map[string]schema.Attribute{
+				"name": schema.StringAttribute{
+					Required: true, MarkdownDescription: "Name of the scheduled action, unique within the block: 1–256 characters, " +
+						"without `:`, `/`, `|` or control characters, and no space at either end.",
+					Validators: []validator.String{
+						stringvalidator.UTF8LengthBetween(1, 256),
+						stringvalidator.RegexMatches(scheduledActionNamePattern, "may not contain : / | or control characters, nor start or end with a space"),
+					},
+				},
+				"schedule": schema.StringAttribute{
+					Required: true,
+					MarkdownDescription: "When the action runs, in `timezone`: `at(yyyy-mm-ddThh:mm:ss)` once; `rate(value unit)` with unit " +
+						"`minute`, `hour` or `day` for a value of 1 and `minutes`, `hours` or `days` otherwise; or " +
+						"`cron(minutes hours day-of-month month day-of-week year)` with `?` in exactly one of day-of-month and " +
+						"day-of-week, for example `cron(0 8 ? * MON-FRI *)`.",
+					Validators: []validator.String{scheduleExpression()},
+				},
+				"timezone": schema.StringAttribute{
+					Optional: true, MarkdownDescription: "IANA time zone of `schedule`, for example `Europe/Berlin`. Defaults to UTC.",
+					Validators: []validator.String{timeZone()},
+				},
+				"min_capacity": capacity("lowest task count", "max_capacity"),
+				"max_capacity": capacity("highest task count", "min_capacity"),
+				"start_time": schema.StringAttribute{
+					Optional: true, MarkdownDescription: "RFC 3339 time before which a recurring action does not run, for example `2027-03-01T00:00:00Z`.",
+					Validators: []validator.String{rfc3339Time()},
+				},
+				"end_time": schema.StringAttribute{
+					Optional: true, MarkdownDescription: "RFC 3339 time after which a recurring action no longer runs; later than `start_time`.",
+					Validators: []validator.String{rfc3339Time()},
+				},
 			},
 		},
 	}

@@ -114,6 +114,34 @@ func checkCron(body string) error {
 	return nil
 }
 
+// atLeastOneOf returns an object validator that requires at least one of two attributes of the
+// object, such as a scheduled action's min_capacity and max_capacity. The framework-validators
+// equivalent counts the attribute it is set on and names the other as an unresolved expression;
+// this one names both by their paths, as exactlyOneOf does.
+func atLeastOneOf(a, b string) validator.Object { return atLeastOneOfValidator{a: a, b: b} }
+
+type atLeastOneOfValidator struct{ a, b string }
+
+func (v atLeastOneOfValidator) Description(_ context.Context) string {
+	return fmt.Sprintf("at least one of %s and %s must be set", v.a, v.b)
+}
+
+func (v atLeastOneOfValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (v atLeastOneOfValidator) ValidateObject(_ context.Context, req validator.ObjectRequest, resp *validator.ObjectResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	a, b := req.ConfigValue.Attributes()[v.a], req.ConfigValue.Attributes()[v.b]
+	if a == nil || b == nil || !a.IsNull() || !b.IsNull() {
+		return
+	}
+	resp.Diagnostics.AddAttributeError(req.Path, "Invalid Attribute Combination",
+		fmt.Sprintf("%s sets neither %s nor %s; set at least one of them.", req.Path, req.Path.AtName(v.a), req.Path.AtName(v.b)))
+}
+
 // timeZone returns a validator of IANA time zone names, such as Europe/Berlin.
 func timeZone() validator.String { return timeZoneValidator{} }
 

@@ -212,3 +212,33 @@ func TestUniqueNames(t *testing.T) {
 		})
 	}
 }
+
+func TestAtLeastOneOf(t *testing.T) {
+	p := path.Root("auto_scaling").AtName("scheduled_action").AtListIndex(0)
+	attrTypes := map[string]attr.Type{"min_capacity": types.Int64Type, "max_capacity": types.Int64Type}
+	object := func(lo, hi types.Int64) types.Object {
+		return types.ObjectValueMust(attrTypes, map[string]attr.Value{"min_capacity": lo, "max_capacity": hi})
+	}
+	cases := []struct {
+		name    string
+		object  types.Object
+		wantErr string
+	}{
+		{name: "only min_capacity", object: object(types.Int64Value(4), types.Int64Null())},
+		{name: "only max_capacity", object: object(types.Int64Null(), types.Int64Value(3))},
+		{name: "both", object: object(types.Int64Value(1), types.Int64Value(3))},
+		{name: "a min_capacity known only at apply", object: object(types.Int64Unknown(), types.Int64Null())},
+		{name: "no block", object: types.ObjectNull(attrTypes)},
+		{
+			name: "neither", object: object(types.Int64Null(), types.Int64Null()),
+			wantErr: "auto_scaling.scheduled_action[0] sets neither auto_scaling.scheduled_action[0].min_capacity nor auto_scaling.scheduled_action[0].max_capacity; set at least one of them.",
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var resp validator.ObjectResponse
+			atLeastOneOf("min_capacity", "max_capacity").ValidateObject(t.Context(), validator.ObjectRequest{Path: p, ConfigValue: tc.object}, &resp)
+			checkDiags(t, resp.Diagnostics, p, tc.wantErr)
+		})
+	}
+}
