@@ -170,8 +170,9 @@ type cwAlarm struct {
 	reason        string
 	reasonData    string
 	stateUpdated  time.Time
-	// period is the alarm's evaluation period on ecslocal's clock (scaled by the time scale);
-	// nextEval the next instant it is evaluated (the end of a period).
+	// seconds is the alarm's period as configured, period the same on ecslocal's clock (scaled
+	// by the time scale); nextEval the next instant it is evaluated (the end of a period).
+	seconds  int32
 	period   time.Duration
 	nextEval time.Time
 }
@@ -286,6 +287,7 @@ func (s *Server) cwPutMetricAlarm(rc *reqCtx, dec cwDecoder) (any, *apiError) {
 	}
 	a.cfg = in
 	a.configUpdated = rc.now
+	a.seconds = period
 	a.period = s.scaled(time.Duration(period) * time.Second)
 	a.nextEval = cwBucketStart(rc.now, a.period).Add(a.period)
 	return nil, nil

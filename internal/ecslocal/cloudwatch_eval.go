@@ -256,6 +256,10 @@ func (s *Server) advanceCloudWatchLocked(now time.Time) {
 	sort.Strings(names)
 	for _, n := range names {
 		a := s.cw.alarms[n]
+		if p := s.scaled(time.Duration(a.seconds) * time.Second); p != a.period {
+			// The time scale changed (Configure): evaluate at the ends of the new periods.
+			a.period, a.nextEval = p, cwBucketStart(now, p).Add(p)
+		}
 		if a.period <= 0 {
 			continue
 		}

@@ -716,3 +716,39 @@ func TestCloudWatch_controlEndpoints(t *testing.T) {
 		t.Fatalf("after Reset: %+v", got)
 	}
 }
+
+// TestCloudWatch_json10Wire checks the JSON 1.0 envelope botocore reads: the error's shape ID in
+// __type and its awsQuery code in x-amzn-query-error.
+func TestCloudWatch_json10Wire(t *testing.T) {
+	e := newEnv(t, 0, 0)
+	post := func(op, body string) (*http.Response, string) {
+		req, _ := http.NewRequest(http.MethodPost, e.url+"/", strings.NewReader(body))
+		req.Header.Set("X-Amz-Target", "GraniteServiceVersion20100801."+op)
+		req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+		req.Header.Set("X-Amzn-Query-Mode", "true")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	resp, body := post("SetAlarmState", `{"AlarmName":"nope","StateValue":"OK","StateReason":"x"}`)
+	if resp.StatusCode != 404 || resp.Header.Get("X-Amzn-Query-Error") != "ResourceNotFound;Sender" ||
+		!strings.Contains(body, `"__type":"com.amazonaws.cloudwatch#ResourceNotFound"`) || resp.Header.Get("Content-Type") != "application/x-amz-json-1.0" {
+		t.Fatalf("error: %d %v %s", resp.StatusCode, resp.Header, body)
+	}
+	resp, body = post("DescribeAlarms", `{}`)
+	if resp.StatusCode != 200 || body != `{"MetricAlarms":[],"CompositeAlarms":[]}` {
+		t.Fatalf("DescribeAlarms: %d %s", resp.StatusCode, body)
+	}
+	resp, body = post("PutMetricAlarm", `{"AlarmName":"a","Namespace":"app","MetricName":"m","Statistic":"Sum","Period":60,"EvaluationPeriods":1,"Threshold":1,"ComparisonOperator":"Sideways"}`)
+	if resp.StatusCode != 400 || resp.Header.Get("X-Amzn-Query-Error") != "ValidationError;Sender" || !strings.Contains(body, "failed to satisfy constraint: Member must satisfy enum value set") {
+		t.Fatalf("invalid enum: %d %v %s", resp.StatusCode, resp.Header, body)
+	}
+	resp, _ = post("NoSuchOperation", `{}`)
+	if resp.StatusCode != 404 {
+		t.Fatalf("unknown operation: %d", resp.StatusCode)
+	}
+}
