@@ -346,6 +346,8 @@ func TestAccPhasedDeployment_scalingValidation(t *testing.T) {
 			wrapped(`"auto_scaling.target_tracking[0].customized_metric.statistic" must be specified`)},
 		{"a customized metric with an unknown statistic", scaling(policy("      customized_metric {\n        namespace = \"Shop\"\n        metric_name = \"BacklogPerTask\"\n        statistic = \"p99\"\n      }\n")),
 			wrapped("Attribute auto_scaling.target_tracking[0].customized_metric.statistic value must be one of")},
+		{"a service tag using the suspension key", "  name = \"web\"\n  task_definition = \"web:1\"\n  desired_count = 2\n  service {\n    tags = { \"phased-deployment:scaling-suspended\" = \"in=false,out=false,scheduled=false\" }\n  }",
+			wrapped("service.tags", "phased-deployment:scaling-suspended")},
 	}
 	// As in TestAccPhasedDeployment_validation, one TestCase runs every case as a plan-only
 	// step, and ecslocal must have seen no call at all: bad input is caught before any AWS call.

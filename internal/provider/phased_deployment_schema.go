@@ -210,7 +210,7 @@ func serviceBlock() schema.Block {
 				MarkdownDescription: "Tags of every revision's service, besides the `phased-deployment:*` tags the provider sets.",
 				Validators: []validator.Map{
 					mapvalidator.SizeAtMost(48),
-					mapvalidator.KeysAre(stringvalidator.LengthBetween(1, 128), stringvalidator.NoneOf("phased-deployment:id", "phased-deployment:revision")),
+					mapvalidator.KeysAre(stringvalidator.LengthBetween(1, 128), stringvalidator.NoneOf("phased-deployment:id", "phased-deployment:revision", deploy.SuspendedTag)),
 					mapvalidator.ValueStringsAre(stringvalidator.LengthAtMost(256)),
 				},
 			},

@@ -69,6 +69,20 @@ resource "ecs_phased_deployment" "web" {
       scale_in_cooldown      = 60
       scale_out_cooldown     = 60
     }
+    # Scale out before the morning peak: from 08:00 Berlin time on weekdays at least 8 tasks,
+    # and back to at least 4 from 20:00. Both move to each new revision with the policy.
+    scheduled_action {
+      name         = "weekday-morning"
+      schedule     = "cron(0 8 ? * MON-FRI *)"
+      timezone     = "Europe/Berlin"
+      min_capacity = 8
+    }
+    scheduled_action {
+      name         = "weekday-evening"
+      schedule     = "cron(0 20 ? * MON-FRI *)"
+      timezone     = "Europe/Berlin"
+      min_capacity = 4
+    }
   }
 
   retain_old_services   = 3
