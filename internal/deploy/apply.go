@@ -69,6 +69,19 @@ func (e *Engine) observe(ctx context.Context, in *PreviewInput, action Action, d
 		r.desired[s.Name], r.seen[s.Name] = s.Desired, s.svc
 	}
 	in.View = inv.view(r.cfg, st)
+	for _, s := range inv.owned {
+		if _, ok := tagValue(s.svc.Tags, SuspendedTag); ok {
+			r.tagged[s.Name] = true
+		}
+	}
+	// A rollout moves production's auto scaling: what it holds is read before anything is
+	// written, so that apply refuses to drop what the configuration does not describe.
+	if action != ActionScale && action != ActionUpdateInPlace && in.View.Production != nil {
+		if inv.prodScaling, err = e.describeScaling(ctx, cluster, in.View.Production.Name); err != nil {
+			return nil, nil, err
+		}
+		in.View.ProductionScaling = scalingView(inv.prodScaling)
+	}
 	gone := action == ActionRollback && in.View.Previous == nil
 	if gone && direct {
 		return nil, nil, fmt.Errorf("post-production rollback to %s: %w", st.Previous.Name, ErrPreviousGone)
@@ -122,7 +135,7 @@ func (r *run) carryOut(ctx context.Context, in PreviewInput, inv *inventory, pv 
 		res, err = r.deploy(ctx, inv, pv)
 	case ActionRollback:
 		r.res.HighestRevision = in.State.HighestRevision
-		res, err = r.rollBack(ctx, pv)
+		res, err = r.rollBack(ctx, inv, pv)
 	case ActionScale:
 		res, err = r.scaleInPlace(ctx, in)
 	default:

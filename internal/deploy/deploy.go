@@ -36,6 +36,8 @@ type run struct {
 	desired map[string]int           // desired counts the engine set or saw, by service
 	seen    map[string]types.Service // the latest view of each service
 	started time.Time
+	// tagged holds the services that carry the SuspendedTag, as discovered or set.
+	tagged map[string]bool
 }
 
 func (e *Engine) newRun(cfg Config, cluster string) *run {
@@ -45,6 +47,7 @@ func (e *Engine) newRun(cfg Config, cluster string) *run {
 	return &run{
 		e: e, cfg: cfg, cluster: cluster, wt: newWaiter(e, cluster), res: &Result{},
 		desired: map[string]int{}, seen: map[string]types.Service{}, started: e.clock().Now(),
+		tagged: map[string]bool{},
 	}
 }
 
@@ -185,22 +188,22 @@ func (r *run) deploy(ctx context.Context, inv *inventory, pv *Preview) (*Result,
 		return nil, err
 	}
 	r.prune(ctx, inv, prod, r.res.Previous)
-	captured, err := r.takeProductionScaling(ctx, prod)
-	if err != nil {
-		return nil, err
+	var captured *scalingSettings
+	if prod != nil {
+		var err error
+		if captured, err = r.suspendScaling(ctx, prod, inv.prodScaling); err != nil {
+			return nil, err
+		}
 	}
 	r.learnStartTime(ctx, prod)
 	newSvc, err := r.createRevision(ctx, d, prod, captured)
 	if err != nil {
 		return nil, err
 	}
-	restore := captured
-	if restore == nil {
-		restore = settingsFromConfig(r.res.AutoScaling)
-	}
-	ro := &phaseRun{run: r, toSvc: newSvc, rev: d.rev, p: d.p, target: d.desired, phases: d.phases, restore: restore, started: r.started, sorted: map[string]bool{}}
+	ro := &phaseRun{run: r, toSvc: newSvc, rev: d.rev, p: d.p, target: d.desired, phases: d.phases, started: r.started, sorted: map[string]bool{}}
 	if prod != nil {
-		ro.fromSvc, ro.prod = prod.Name, prod
+		ro.fromSvc, ro.fromARN, ro.prod = prod.Name, prod.ARN, prod
+		ro.setRestore(captured)
 	}
 	return ro.execute(ctx)
 }
@@ -230,11 +233,16 @@ func (r *run) restoreProduction(ctx context.Context, prod *liveService, p int) e
 
 // quiesceOthers scales every owned service but production to 0. A run killed after it put
 // auto scaling on its new revision left a scalable target there, whose minimum would scale the
-// service back up: it comes off first.
+// service back up: it comes off first. A SuspendedTag a killed run left on a service that is
+// not production any more is removed: it describes nothing now.
 func (r *run) quiesceOthers(ctx context.Context, inv *inventory, prod *liveService) error {
 	var others []string
 	for _, s := range inv.owned {
-		if (prod == nil || s.Name != prod.Name) && r.desired[s.Name] != 0 {
+		if prod != nil && s.Name == prod.Name {
+			continue
+		}
+		r.untagSuspension(ctx, s.Name, s.ARN)
+		if r.desired[s.Name] != 0 {
 			others = append(others, s.Name)
 		}
 	}
@@ -253,22 +261,6 @@ func (r *run) quiesceOthers(ctx context.Context, inv *inventory, prod *liveServi
 	return nil
 }
 
-// takeProductionScaling takes auto scaling off production for the rollout, keeping its
-// settings to put back.
-func (r *run) takeProductionScaling(ctx context.Context, prod *liveService) (*scalingSettings, error) {
-	if prod == nil {
-		return nil, nil
-	}
-	captured, err := r.e.takeScaling(ctx, r.cluster, prod.Name)
-	if err != nil {
-		return nil, err
-	}
-	if captured != nil {
-		r.step(ctx, fmt.Sprintf("took auto scaling (%d–%d) off %s for the rollout", captured.Min, captured.Max, prod.Name), map[string]any{"service": prod.Name})
-	}
-	return captured, nil
-}
-
 // learnStartTime learns from production's tasks how long a task takes to start, so that waits
 // poll around the moment tasks are due.
 func (r *run) learnStartTime(ctx context.Context, prod *liveService) {
@@ -281,12 +273,12 @@ func (r *run) learnStartTime(ctx context.Context, prod *liveService) {
 }
 
 // createRevision creates the decided revision's service at 0 tasks. When that fails, the auto
-// scaling taken off production goes back on it.
+// scaling of production is resumed as it was.
 func (r *run) createRevision(ctx context.Context, d *decision, prod *liveService, captured *scalingSettings) (string, error) {
 	name, err := r.create(ctx, d.rev, d.tdARN)
 	if err != nil {
 		if prod != nil {
-			if rerr := r.e.putScaling(context.WithoutCancel(ctx), r.cluster, prod.Name, captured); rerr != nil {
+			if rerr := r.liftSuspension(context.WithoutCancel(ctx), prod.Name, prod.ARN, captured); rerr != nil {
 				r.warn(ctx, rerr.Error())
 			}
 		}

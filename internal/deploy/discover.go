@@ -39,6 +39,8 @@ type inventory struct {
 	owned   []*liveService // ACTIVE owned services, by revision
 	taken   map[string]bool
 	highest int // highest revision number seen on any service of ours, or taken by anyone
+	// prodScaling is production's auto scaling, read before a rollout; nil when it has none.
+	prodScaling *scalingSettings
 }
 
 func (inv *inventory) byName(name string) *liveService {

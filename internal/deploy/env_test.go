@@ -330,8 +330,10 @@ func (e *env) services() map[string]liveService {
 // scalingView is a service's scalable target and policies as Application Auto Scaling reports
 // them.
 type scalingView struct {
-	Min, Max int
-	Policies []string // "name metric target"
+	Min, Max  int
+	Policies  []string // "name metric target"
+	Scheduled []string // "name schedule min–max", nil for none
+	Suspended string   // "in out scheduled", the suspended kinds; "" for none
 }
 
 // scaling returns the service's scalable target and policies, or nil when it has none.
@@ -348,7 +350,34 @@ func (e *env) scaling(service string) *scalingView {
 	if len(out.ScalableTargets) == 0 {
 		return nil
 	}
-	v := &scalingView{Min: int(aws.ToInt32(out.ScalableTargets[0].MinCapacity)), Max: int(aws.ToInt32(out.ScalableTargets[0].MaxCapacity))}
+	tg := out.ScalableTargets[0]
+	v := &scalingView{Min: int(aws.ToInt32(tg.MinCapacity)), Max: int(aws.ToInt32(tg.MaxCapacity))}
+	if ss := tg.SuspendedState; ss != nil {
+		var kinds []string
+		for _, k := range []struct {
+			name string
+			on   *bool
+		}{{"in", ss.DynamicScalingInSuspended}, {"out", ss.DynamicScalingOutSuspended}, {"scheduled", ss.ScheduledScalingSuspended}} {
+			if aws.ToBool(k.on) {
+				kinds = append(kinds, k.name)
+			}
+		}
+		v.Suspended = strings.Join(kinds, " ")
+	}
+	sched, err := e.aas.DescribeScheduledActions(ctx, &applicationautoscaling.DescribeScheduledActionsInput{
+		ServiceNamespace: aastypes.ServiceNamespaceEcs, ResourceId: aws.String(id),
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, a := range sched.ScheduledActions {
+		desc := aws.ToString(a.ScheduledActionName) + " " + aws.ToString(a.Schedule)
+		if act := a.ScalableTargetAction; act != nil {
+			desc += fmt.Sprintf(" %d–%d", aws.ToInt32(act.MinCapacity), aws.ToInt32(act.MaxCapacity))
+		}
+		v.Scheduled = append(v.Scheduled, desc)
+	}
+	slices.Sort(v.Scheduled)
 	pol, err := e.aas.DescribeScalingPolicies(ctx, &applicationautoscaling.DescribeScalingPoliciesInput{
 		ServiceNamespace: aastypes.ServiceNamespaceEcs, ResourceId: aws.String(id),
 	})
@@ -358,8 +387,18 @@ func (e *env) scaling(service string) *scalingView {
 	for _, p := range pol.ScalingPolicies {
 		tt := p.TargetTrackingScalingPolicyConfiguration
 		desc := aws.ToString(p.PolicyName)
-		if tt != nil && tt.PredefinedMetricSpecification != nil {
+		switch {
+		case tt != nil && tt.PredefinedMetricSpecification != nil:
 			desc += fmt.Sprintf(" %s %g", tt.PredefinedMetricSpecification.PredefinedMetricType, aws.ToFloat64(tt.TargetValue))
+		case tt != nil && tt.CustomizedMetricSpecification != nil:
+			cm := tt.CustomizedMetricSpecification
+			desc += fmt.Sprintf(" %s/%s", aws.ToString(cm.Namespace), aws.ToString(cm.MetricName))
+			for _, d := range cm.Dimensions {
+				desc += fmt.Sprintf(" %s=%s", aws.ToString(d.Name), aws.ToString(d.Value))
+			}
+			desc += fmt.Sprintf(" %g", aws.ToFloat64(tt.TargetValue))
+		default:
+			desc += " " + string(p.PolicyType)
 		}
 		v.Policies = append(v.Policies, desc)
 	}
@@ -658,4 +697,40 @@ func (e *env) logSteps() {
 	for _, l := range e.log.all() {
 		e.t.Log(l)
 	}
+}
+
+// serviceARN is the ARN of a service of cluster prod in the env's account and region.
+func serviceARN(name string) string {
+	return "arn:aws:ecs:eu-west-1:000000000000:service/prod/" + name
+}
+
+// tags returns a service's tags, as ECS lists them.
+func (e *env) tags(service string) map[string]string {
+	e.t.Helper()
+	out, err := e.ecs.ListTagsForResource(context.Background(), &ecs.ListTagsForResourceInput{ResourceArn: aws.String(serviceARN(service))})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	m := map[string]string{}
+	for _, t := range out.Tags {
+		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return m
+}
+
+// policyARNs returns the ARNs of a service's scaling policies, sorted.
+func (e *env) policyARNs(service string) []string {
+	e.t.Helper()
+	out, err := e.aas.DescribeScalingPolicies(context.Background(), &applicationautoscaling.DescribeScalingPoliciesInput{
+		ServiceNamespace: aastypes.ServiceNamespaceEcs, ResourceId: aws.String("service/prod/" + service),
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var arns []string
+	for _, p := range out.ScalingPolicies {
+		arns = append(arns, aws.ToString(p.PolicyARN))
+	}
+	slices.Sort(arns)
+	return arns
 }

@@ -2,6 +2,7 @@ package deploy_test
 
 import (
 	"context"
+	stdjson "encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -178,7 +179,7 @@ func (ro matrixRollout) historyServices() map[string]liveService {
 // config is the rollout of both matrices, over services behind tg when it is load-balanced.
 func (ro matrixRollout) config(tg string) deploy.Config {
 	cfg := baseConfig(ro.newTD, 8)
-	cfg.AutoScaling = cpu60()
+	cfg.AutoScaling = withSchedule()
 	cfg.RetainOldServices = 2
 	return ro.withTemplate(cfg, tg)
 }
@@ -283,8 +284,30 @@ func (e *env) arrangeRolloutHistory(ro matrixRollout, tg string) deploy.State {
 	return deploy.State{Current: refs[4], Previous: &previous, HighestRevision: 4, AutoScaling: cpu60()}
 }
 
-// historyScaling is production's auto scaling before the rollout.
+// historyScaling is production's auto scaling in the arranged history.
 var historyScaling = &scalingView{Min: 2, Max: 10, Policies: []string{"cpu60 ECSServiceAverageCPUUtilization 60"}}
+
+// matrixScaling is production's auto scaling before the matrices' rollout: historyScaling and
+// the scheduled action addSchedule puts, which the rollout's configuration (withSchedule)
+// describes too.
+var matrixScaling = &scheduledView
+
+// addSchedule puts withSchedule's scheduled action on a service of the arranged history, and
+// returns the auto scaling state then records.
+func (e *env) addSchedule(service string) *deploy.AutoScaling {
+	e.t.Helper()
+	a := withSchedule()
+	sa := a.ScheduledActions[0]
+	if _, err := e.aas.PutScheduledAction(context.Background(), &applicationautoscaling.PutScheduledActionInput{
+		ServiceNamespace: aastypes.ServiceNamespaceEcs, ResourceId: aws.String("service/prod/" + service),
+		ScalableDimension: aastypes.ScalableDimensionECSServiceDesiredCount, ScheduledActionName: aws.String(sa.Name),
+		Schedule: aws.String(sa.Schedule), Timezone: aws.String(sa.Timezone),
+		ScalableTargetAction: &aastypes.ScalableTargetAction{MinCapacity: aws.Int32(int32(*sa.Min)), MaxCapacity: aws.Int32(int32(*sa.Max))},
+	}); err != nil {
+		e.t.Fatal(err)
+	}
+	return a
+}
 
 // rollbackWatch is the engine's logger in a matrix run. It records the log, notes when the
 // rollback begins and then clears every injected fault: a persistent fault lasts until the
@@ -427,6 +450,7 @@ func runRollout(t *testing.T, ro matrixRollout, fault *ecslocal.Fault) *faultRun
 	tg := ro.prepare(e)
 	useFastRetries(e)
 	prior := e.arrangeRolloutHistory(ro, tg)
+	prior.AutoScaling = e.addSchedule(faultProd)
 	watch := &rollbackWatch{recLog: e.log, srv: e.srv}
 	e.eng.Log = watch
 	r := &faultRun{e: e, ro: ro, tg: tg, prior: prior, m: e.mark()}
@@ -557,8 +581,9 @@ type rolloutView struct {
 func (r *faultRun) view() rolloutView {
 	v := rolloutView{Services: r.e.services(), Scaling: map[string]*scalingView{}, Desired: map[string][]int{}}
 	if res := r.res; res != nil {
-		v.State = fmt.Sprintf("current %+v; previous %+v; highest revision %d; auto scaling %+v; phases %v",
-			deref(res.Current), deref(res.Previous), res.HighestRevision, deref(res.AutoScaling), res.Phases)
+		scaling, _ := stdjson.Marshal(res.AutoScaling) // by value: its counts are pointers
+		v.State = fmt.Sprintf("current %+v; previous %+v; highest revision %d; auto scaling %s; phases %v",
+			deref(res.Current), deref(res.Previous), res.HighestRevision, scaling, res.Phases)
 		if res.Rollout != nil {
 			v.Rollout = fmt.Sprintf("revision %d %s %q", res.Rollout.Revision, res.Rollout.Status, res.Rollout.Reason)
 		}
@@ -741,11 +766,14 @@ type matrixRef struct {
 var theRolloutsSteadyCalls = []string{
 	"ecs:DescribeClusters prod",
 	"ecs:DescribeTaskDefinition web:2",
-	"ecs:DeleteService web__1", // pruning beyond retain_old_services = 2, before the rollout
+	// Production's auto scaling, read before any write.
 	"application-autoscaling:DescribeScalableTargets service/prod/web__4",
 	"application-autoscaling:DescribeScalingPolicies service/prod/web__4",
-	"application-autoscaling:DeregisterScalableTarget service/prod/web__4",
-	"ecs:ListTasks web__4", // learning how long tasks take to start
+	"application-autoscaling:DescribeScheduledActions service/prod/web__4",
+	"ecs:DeleteService web__1",                                           // pruning beyond retain_old_services = 2, before the rollout
+	"ecs:TagResource " + serviceARN("web__4"),                            // the suspension it had: none
+	"application-autoscaling:RegisterScalableTarget service/prod/web__4", // suspended
+	"ecs:ListTasks web__4",                                               // learning how long tasks take to start
 	"ecs:DescribeTasks prod",
 	"ecs:CreateService web__7",
 	"ecs:UpdateService web__7", "ecs:UpdateService web__4",
@@ -753,6 +781,9 @@ var theRolloutsSteadyCalls = []string{
 	"ecs:UpdateService web__7", "ecs:UpdateService web__4",
 	"application-autoscaling:RegisterScalableTarget service/prod/web__7",
 	"application-autoscaling:PutScalingPolicy service/prod/web__7",
+	"application-autoscaling:PutScheduledAction service/prod/web__7",
+	"application-autoscaling:DeregisterScalableTarget service/prod/web__4",
+	"ecs:UntagResource " + serviceARN("web__4"),
 	"ecs:DeleteService web__2", // pruning again: web__4 is now a zero-count old service
 }
 
@@ -784,7 +815,7 @@ func faultFreeRun(t *testing.T, ro matrixRollout) *matrixRef {
 	if !reflect.DeepEqual(ref.view.Services, services) {
 		t.Fatalf("after the fault-free rollout: services %+v, want %+v", ref.view.Services, services)
 	}
-	if got := ref.view.Scaling; !reflect.DeepEqual(got, map[string]*scalingView{faultNew: historyScaling}) {
+	if got := ref.view.Scaling; !reflect.DeepEqual(got, map[string]*scalingView{faultNew: matrixScaling}) {
 		t.Fatalf("after the fault-free rollout: auto scaling %+v, want it on web__7 only", got)
 	}
 	if got, want := ref.view.Desired[faultNew], []int{0, 2, 4, 8}; !slices.Equal(got, want) {
@@ -810,13 +841,15 @@ var theBalancedRolloutsSteadyCalls = []string{
 	"ecs:DescribeClusters prod",
 	"ecs:DescribeTaskDefinition " + tdBalanced2,
 	"elasticloadbalancing:DescribeTargetGroups targetgroup/web",
+	"application-autoscaling:DescribeScalableTargets service/prod/web__4",
+	"application-autoscaling:DescribeScalingPolicies service/prod/web__4",
+	"application-autoscaling:DescribeScheduledActions service/prod/web__4",
 	// Setup waits for production to serve: learning its task definition's health checks, then
 	// a health read (not listed).
 	"ecs:DescribeTaskDefinition arn:aws:ecs:eu-west-1:000000000000:task-definition/" + tdBalanced1,
 	"ecs:DeleteService web__1",
-	"application-autoscaling:DescribeScalableTargets service/prod/web__4",
-	"application-autoscaling:DescribeScalingPolicies service/prod/web__4",
-	"application-autoscaling:DeregisterScalableTarget service/prod/web__4",
+	"ecs:TagResource " + serviceARN("web__4"),
+	"application-autoscaling:RegisterScalableTarget service/prod/web__4",
 	"ecs:ListTasks web__4", // the health read described its tasks already
 	"ecs:CreateService web__7",
 	"ecs:UpdateService web__7", "ecs:UpdateService web__4",
@@ -824,6 +857,9 @@ var theBalancedRolloutsSteadyCalls = []string{
 	"ecs:UpdateService web__7", "ecs:UpdateService web__4",
 	"application-autoscaling:RegisterScalableTarget service/prod/web__7",
 	"application-autoscaling:PutScalingPolicy service/prod/web__7",
+	"application-autoscaling:PutScheduledAction service/prod/web__7",
+	"application-autoscaling:DeregisterScalableTarget service/prod/web__4",
+	"ecs:UntagResource " + serviceARN("web__4"),
 	"ecs:DeleteService web__2",
 }
 
@@ -1009,9 +1045,10 @@ var persistentOutcome = map[string]string{
 	"ecs:DescribeTaskDefinition":                       outcomeRejected,
 	"elasticloadbalancing:DescribeTargetGroups":        outcomeRejected,
 	"ecs:DeleteService":                                outcomeCleanupWarning,
-	"application-autoscaling:DescribeScalableTargets":  outcomeSetupFailed,
-	"application-autoscaling:DescribeScalingPolicies":  outcomeSetupFailed,
-	"application-autoscaling:DeregisterScalableTarget": outcomeSetupFailed,
+	"ecs:TagResource":                                  outcomeSetupFailed,
+	"application-autoscaling:DeregisterScalableTarget": outcomeCleanupWarning,
+	"ecs:UntagResource":                                outcomeCleanupWarning,
+	"application-autoscaling:PutScheduledAction":       outcomeRolledBack,
 	"ecs:ListTasks":                                    outcomeCleanupWarning,
 	"ecs:DescribeTasks":                                outcomeCleanupWarning,
 	"ecs:CreateService":                                outcomeSetupFailed,
@@ -1035,6 +1072,9 @@ func (ref *matrixRef) wantOutcome(p faultPoint) string {
 		return outcomeRolledBack
 	case ref.run.ro.balanced && (p.action == "ecs:ListTasks" || p.action == "ecs:DescribeTasks" || p.action == "ecs:DescribeTaskDefinition"):
 		return outcomeRolledBack
+	case ref.all[p.index] == "application-autoscaling:RegisterScalableTarget service/prod/"+faultProd:
+		// Suspending production's auto scaling, before the new revision exists.
+		return outcomeSetupFailed
 	}
 	return persistentOutcome[p.action]
 }
@@ -1142,8 +1182,16 @@ func (r *faultRun) checkWarnedSuccess(c *checker, ref *matrixRef, failed []ecslo
 	c.check(!r.rolledBack, "the rollout rolled back")
 	got := r.view()
 	c.check(got.State == ref.view.State && got.Rollout == ref.view.Rollout, "saved %s %s, want %s %s", got.State, got.Rollout, ref.view.State, ref.view.Rollout)
-	c.check(reflect.DeepEqual(got.Scaling, ref.view.Scaling) && reflect.DeepEqual(got.Desired, ref.view.Desired),
-		"auto scaling %+v and desired counts %v, want %+v and %v", got.Scaling, got.Desired, ref.view.Scaling, ref.view.Desired)
+	// When the old production service's target could not be deregistered, it stays there,
+	// suspended, on a service at 0 tasks (DESIGN.md §5.5).
+	wantScaling := maps.Clone(ref.view.Scaling)
+	if slices.ContainsFunc(failed, func(f ecslocal.Call) bool { return f.Action() == "application-autoscaling:DeregisterScalableTarget" }) {
+		kept := *matrixScaling
+		kept.Suspended = "in out scheduled"
+		wantScaling[faultProd] = &kept
+	}
+	c.check(reflect.DeepEqual(got.Scaling, wantScaling) && reflect.DeepEqual(got.Desired, ref.view.Desired),
+		"auto scaling %s and desired counts %v, want %s and %v", scalingString(got.Scaling), got.Desired, scalingString(wantScaling), ref.view.Desired)
 	// The services the fault-free run has, and the old ones whose deletion failed, at 0.
 	want := maps.Clone(ref.view.Services)
 	for _, f := range failed {
@@ -1172,15 +1220,15 @@ func (r *faultRun) checkRolledBack(c *checker, p faultPoint, code string) {
 	c.check(r.rolledBack, "no rollback began")
 	c.check(re.RolledBack && re.RollbackErr == nil, "the rollback did not complete: %v", re.RollbackErr)
 	c.check(re.Production == "web__4 at 8 tasks", "production now %q, want web__4 at 8 tasks", re.Production)
-	c.check(len(re.RollbackSteps) > 0 && strings.HasPrefix(re.RollbackSteps[len(re.RollbackSteps)-1], "auto scaling (2–10) registered again on web__4") &&
+	c.check(len(re.RollbackSteps) > 0 && strings.HasPrefix(re.RollbackSteps[len(re.RollbackSteps)-1], "auto scaling (2–10) of web__4 resumed") &&
 		slices.Contains(re.RollbackSteps, "R1: web__4 at 8 tasks, web__7 at 0"), "rollback steps %q", re.RollbackSteps)
 	r.checkNamesCall(c, p, code)
 	services := r.e.services()
 	c.check(services[faultProd] == liveService{Desired: 8, Running: 8, Owner: "prod/web", TaskDefinition: r.ro.prodTD} &&
 		services[faultNew] == liveService{Owner: "prod/web", TaskDefinition: r.ro.newTD}, "after the rollback %s is %+v and %s %+v, want 8/8 and 0/0",
 		faultProd, services[faultProd], faultNew, services[faultNew])
-	c.check(reflect.DeepEqual(r.e.scaling(faultProd), historyScaling) && r.e.scaling(faultNew) == nil,
-		"auto scaling %+v on web__4 and %+v on web__7, want %+v on web__4 only", r.e.scaling(faultProd), r.e.scaling(faultNew), historyScaling)
+	c.check(reflect.DeepEqual(r.e.scaling(faultProd), matrixScaling) && r.e.scaling(faultNew) == nil,
+		"auto scaling %+v on web__4 and %+v on web__7, want %+v on web__4 only", r.e.scaling(faultProd), r.e.scaling(faultNew), matrixScaling)
 	res := r.res
 	c.check(res != nil, "no result after a rolled-back update; state must be saved")
 	if res == nil {
@@ -1221,7 +1269,7 @@ func (r *faultRun) checkRejected(c *checker, p faultPoint, code string) {
 	}
 	c.check(len(r.writes()) == 0, "write calls before the error: %v", r.writes())
 	c.check(reflect.DeepEqual(r.e.services(), r.ro.historyServices()), "services %+v, want them as before", r.e.services())
-	c.check(reflect.DeepEqual(r.e.scaling(faultProd), historyScaling), "auto scaling of web__4 %+v, want %+v", r.e.scaling(faultProd), historyScaling)
+	c.check(reflect.DeepEqual(r.e.scaling(faultProd), matrixScaling), "auto scaling of web__4 %+v, want %+v", r.e.scaling(faultProd), matrixScaling)
 }
 
 // checkSetupFailed checks a run that failed in setup, before the new revision was created:
@@ -1231,11 +1279,13 @@ func (r *faultRun) checkSetupFailed(c *checker, p faultPoint, code string) {
 	if !r.checkFailedEarly(c, p, code) {
 		return
 	}
+	// Pruning, production's auto scaling suspended (the tag that records how it was, the
+	// suspension) and resumed as it was (the target registered again, the tag removed).
 	allowed := []string{
 		"ecs:DeleteService web__1",
-		"application-autoscaling:DeregisterScalableTarget service/prod/web__4",
+		"ecs:TagResource " + serviceARN(faultProd),
 		"application-autoscaling:RegisterScalableTarget service/prod/web__4",
-		"application-autoscaling:PutScalingPolicy service/prod/web__4",
+		"ecs:UntagResource " + serviceARN(faultProd),
 		"ecs:CreateService web__7", // only when it failed: web__7 must not exist
 	}
 	for _, w := range r.writes() {
@@ -1245,7 +1295,9 @@ func (r *faultRun) checkSetupFailed(c *checker, p faultPoint, code string) {
 	delete(want, "web__1")
 	c.check(reflect.DeepEqual(r.e.services(), want), "services %+v, want %+v", r.e.services(), want)
 	c.check(slices.Equal(r.e.desiredChanges(r.m, faultProd), []int{8}), "web__4 went through %v, want [8]", r.e.desiredChanges(r.m, faultProd))
-	c.check(reflect.DeepEqual(r.e.scaling(faultProd), historyScaling), "auto scaling of web__4 %+v, want %+v back", r.e.scaling(faultProd), historyScaling)
+	c.check(reflect.DeepEqual(r.e.scaling(faultProd), matrixScaling), "auto scaling of web__4 %+v, want %+v back", r.e.scaling(faultProd), matrixScaling)
+	tag, tagged := r.e.tags(faultProd)[deploy.SuspendedTag]
+	c.check(!tagged, "web__4 still carries %s = %q", deploy.SuspendedTag, tag)
 }
 
 // TestLiveChecksTouchNoService covers the checks apply makes before any write (DESIGN.md §12.2)
@@ -1332,4 +1384,10 @@ func TestLiveChecksTouchNoService(t *testing.T) {
 			t.Logf("%v; calls: %v", err, counts)
 		})
 	}
+}
+
+// scalingString prints the auto scaling of services by value.
+func scalingString(m map[string]*scalingView) string {
+	b, _ := stdjson.Marshal(m)
+	return string(b)
 }

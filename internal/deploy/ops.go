@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
@@ -28,26 +29,27 @@ func (e *Engine) RollBackToPrevious(ctx context.Context, cfg Config, st State) (
 // rollBack carries out a post-production rollback as one phase from the current service (the
 // rollout's old side) to the previous one (its new side), with the same failure watch and
 // rollback as any phase.
-func (r *run) rollBack(ctx context.Context, pv *Preview) (*Result, error) {
+func (r *run) rollBack(ctx context.Context, inv *inventory, pv *Preview) (*Result, error) {
 	st, d := r.res.State, pv.plan
 	cur, prev := st.Current.Name, st.Previous.Name
-	captured, err := r.e.takeScaling(ctx, r.cluster, cur)
-	if err != nil {
-		return nil, err
+	var captured *scalingSettings
+	if live := inv.byName(cur); live != nil {
+		var err error
+		if captured, err = r.suspendScaling(ctx, live, inv.prodScaling); err != nil {
+			return nil, err
+		}
 	}
 	// The configuration says what auto scaling the rolled-back-to service gets, as a deployment's
 	// finish does: none when the block is absent.
-	moving := settingsFromConfig(r.cfg.AutoScaling)
-	ro := &phaseRun{run: r, toSvc: prev, fromSvc: cur, rev: st.Previous.Revision, p: d.p, target: d.desired,
-		phases: d.phases, restore: captured, started: r.started, sorted: map[string]bool{}}
+	ro := &phaseRun{run: r, toSvc: prev, fromSvc: cur, fromARN: st.Current.ARN, rev: st.Previous.Revision, p: d.p, target: d.desired,
+		phases: d.phases, started: r.started, sorted: map[string]bool{}}
+	ro.setRestore(captured)
 	ro.step(ctx, fmt.Sprintf("post-production rollback: %s back to %d tasks, then %s to 0", prev, d.desired, cur), map[string]any{"service": prev, "count": d.desired})
 	if err := ro.runPhase(ctx, 1, ro.phases[0], Threshold(r.cfg.FailedTaskThreshold, d.desired)); err != nil {
 		return ro.fail(ctx, err)
 	}
-	if moving != nil {
-		if err := r.e.putScaling(ctx, r.cluster, prev, moving); err != nil {
-			return ro.fail(ctx, &stageError{phase: 1, stage: "moving auto scaling to " + prev, err: apiFailure(ctx, err)})
-		}
+	if err := ro.handOverScaling(ctx); err != nil {
+		return ro.fail(ctx, &stageError{phase: 1, stage: "moving auto scaling to " + prev, err: apiFailure(ctx, err)})
 	}
 	r.res.Current = &ServiceRef{Name: prev, ARN: st.Previous.ARN, Revision: st.Previous.Revision, TaskDefinition: d.prev.TaskDefinition, DesiredCount: d.desired}
 	r.res.Previous = &ServiceRef{Name: cur, ARN: st.Current.ARN, Revision: st.Current.Revision, TaskDefinition: d.prod.TaskDefinition, DesiredCount: d.p}
@@ -122,7 +124,9 @@ func (r *run) updateScaling(ctx context.Context, pv *Preview) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		cur.DesiredCount = int(svc.DesiredCount)
+		// Registering a range that excludes the live count starts a scaling activity that moves
+		// the count into it, some time after the call: the count recorded is where it goes.
+		cur.DesiredCount = ClampToScaling(r.cfg.AutoScaling, int(svc.DesiredCount))
 	}
 	r.res.Current = &cur
 	return r.res, nil
@@ -138,24 +142,34 @@ func (r *run) setScaling(ctx context.Context, name string) error {
 		r.step(ctx, "removed auto scaling from "+name, map[string]any{"service": name})
 		return nil
 	}
-	live, err := e.describeScaling(ctx, cluster, name)
-	if err != nil {
-		return err
-	}
-	want := settingsFromConfig(r.cfg.AutoScaling)
+	want := settingsFor(r.cfg.AutoScaling, name)
 	if err := e.putScaling(ctx, cluster, name, want); err != nil {
 		return err
 	}
-	if live != nil {
-		for _, p := range live.Policies {
-			if slices.ContainsFunc(want.Policies, func(w aastypes.ScalingPolicy) bool { return aws.ToString(w.PolicyName) == aws.ToString(p.PolicyName) }) {
+	// What the auto scaling last applied described and the configuration no longer does is
+	// deleted; what neither describes (added outside Terraform) is left alone.
+	if old := r.res.AutoScaling; old != nil {
+		id := aws.String(resourceID(cluster, name))
+		for _, tt := range old.TargetTracking {
+			if slices.ContainsFunc(want.Policies, func(w aastypes.ScalingPolicy) bool { return aws.ToString(w.PolicyName) == tt.Name }) {
 				continue
 			}
 			if _, err := e.AutoScaling.DeleteScalingPolicy(ctx, &applicationautoscaling.DeleteScalingPolicyInput{
-				ServiceNamespace: aastypes.ServiceNamespaceEcs, ResourceId: aws.String(resourceID(cluster, name)),
-				ScalableDimension: aastypes.ScalableDimensionECSServiceDesiredCount, PolicyName: p.PolicyName,
+				ServiceNamespace: aastypes.ServiceNamespaceEcs, ResourceId: id,
+				ScalableDimension: aastypes.ScalableDimensionECSServiceDesiredCount, PolicyName: aws.String(tt.Name),
 			}); err != nil && !isObjectNotFound(err) {
-				return fmt.Errorf("deleting scaling policy %s of %s: %w", aws.ToString(p.PolicyName), name, err)
+				return fmt.Errorf("deleting scaling policy %s of %s: %w", tt.Name, name, err)
+			}
+		}
+		for _, sa := range old.ScheduledActions {
+			if slices.ContainsFunc(want.Scheduled, func(w aastypes.ScheduledAction) bool { return aws.ToString(w.ScheduledActionName) == sa.Name }) {
+				continue
+			}
+			if _, err := e.AutoScaling.DeleteScheduledAction(ctx, &applicationautoscaling.DeleteScheduledActionInput{
+				ServiceNamespace: aastypes.ServiceNamespaceEcs, ResourceId: id,
+				ScalableDimension: aastypes.ScalableDimensionECSServiceDesiredCount, ScheduledActionName: aws.String(sa.Name),
+			}); err != nil && !isObjectNotFound(err) {
+				return fmt.Errorf("deleting scheduled action %s of %s: %w", sa.Name, name, err)
 			}
 		}
 	}
@@ -256,6 +270,17 @@ func (e *Engine) Read(ctx context.Context, cfg Config, st State) (*Live, error) 
 		return nil, err
 	}
 	live := &Live{View: inv.view(cfg, st)}
+	if prod := live.View.Production; prod != nil {
+		// What production's auto scaling holds, for a plan to warn about what a rollout would
+		// drop. A failed read only costs the warning: apply reads it again and refuses.
+		policies, scheduled, err := e.describeScalingItems(ctx, LastSegment(cfg.Cluster), prod.Name)
+		if err != nil {
+			e.log().Warn(ctx, "could not read the production service's auto scaling; the plan cannot warn about policies a rollout would drop", map[string]any{"error": err.Error()})
+		} else {
+			live.View.ProductionScaling = &ScalingView{}
+			live.View.ProductionScaling.add(policies, scheduled)
+		}
+	}
 	if cur := inv.byName(st.Current.Name); cur != nil {
 		live.Current = cur.ref()
 		live.Current.Revision = st.Current.Revision
@@ -311,14 +336,27 @@ func (s *scalingSettings) toConfig() *AutoScaling {
 	a := &AutoScaling{Min: s.Min, Max: s.Max}
 	for _, p := range s.Policies {
 		tt := p.TargetTrackingScalingPolicyConfiguration
-		if tt == nil || tt.PredefinedMetricSpecification == nil {
+		if tt == nil || (tt.PredefinedMetricSpecification == nil && (tt.CustomizedMetricSpecification == nil || tt.CustomizedMetricSpecification.MetricName == nil)) {
 			continue
 		}
 		t := TargetTracking{
 			Name: aws.ToString(p.PolicyName), TargetValue: aws.ToFloat64(tt.TargetValue),
-			PredefinedMetricType: string(tt.PredefinedMetricSpecification.PredefinedMetricType),
-			ResourceLabel:        aws.ToString(tt.PredefinedMetricSpecification.ResourceLabel),
-			DisableScaleIn:       aws.ToBool(tt.DisableScaleIn),
+			DisableScaleIn: aws.ToBool(tt.DisableScaleIn),
+		}
+		if pm := tt.PredefinedMetricSpecification; pm != nil {
+			t.PredefinedMetricType, t.ResourceLabel = string(pm.PredefinedMetricType), aws.ToString(pm.ResourceLabel)
+		} else {
+			cm := tt.CustomizedMetricSpecification
+			t.CustomizedMetric = &CustomizedMetric{
+				Namespace: aws.ToString(cm.Namespace), MetricName: aws.ToString(cm.MetricName),
+				Statistic: string(cm.Statistic), Unit: aws.ToString(cm.Unit),
+			}
+			for _, d := range cm.Dimensions {
+				if t.CustomizedMetric.Dimensions == nil {
+					t.CustomizedMetric.Dimensions = map[string]string{}
+				}
+				t.CustomizedMetric.Dimensions[aws.ToString(d.Name)] = aws.ToString(d.Value)
+			}
 		}
 		if tt.ScaleInCooldown != nil {
 			v := int(*tt.ScaleInCooldown)
@@ -329,6 +367,27 @@ func (s *scalingSettings) toConfig() *AutoScaling {
 			t.ScaleOutCooldown = &v
 		}
 		a.TargetTracking = append(a.TargetTracking, t)
+	}
+	for _, sa := range s.Scheduled {
+		c := ScheduledAction{Name: aws.ToString(sa.ScheduledActionName), Schedule: aws.ToString(sa.Schedule), Timezone: aws.ToString(sa.Timezone)}
+		if c.Timezone == "UTC" {
+			c.Timezone = ""
+		}
+		if act := sa.ScalableTargetAction; act != nil {
+			if act.MinCapacity != nil {
+				c.Min = aws.Int(int(*act.MinCapacity))
+			}
+			if act.MaxCapacity != nil {
+				c.Max = aws.Int(int(*act.MaxCapacity))
+			}
+		}
+		if sa.StartTime != nil {
+			c.StartTime = sa.StartTime.UTC().Format(time.RFC3339)
+		}
+		if sa.EndTime != nil {
+			c.EndTime = sa.EndTime.UTC().Format(time.RFC3339)
+		}
+		a.ScheduledActions = append(a.ScheduledActions, c)
 	}
 	return a
 }

@@ -3,6 +3,7 @@ package deploy_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
+	aastypes "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
@@ -231,9 +234,12 @@ func TestScaleRefuses(t *testing.T) {
 			if st.Current == nil && len(e.callsSince(m)) > 0 {
 				t.Errorf("calls %v without a production service to scale", e.countsSince(m))
 			}
-			if got := e.services()[faultProd].Desired; got != tc.count {
-				t.Errorf("%s desired %d, want %d", faultProd, got, tc.count)
-			}
+			// A range that excludes the live count moves it through a scaling activity that
+			// completes after the registration (ecslocal's clampDelay): the count recorded is
+			// where it goes.
+			e.await(500*time.Millisecond, fmt.Sprintf("%s at %d", faultProd, tc.count), func() bool {
+				return e.services()[faultProd].Desired == tc.count
+			})
 			e.checkForeignUntouched(m)
 		})
 	}
@@ -325,9 +331,12 @@ func TestUpdateAutoScaling(t *testing.T) {
 				t.Errorf("current %+v previous %+v auto scaling %+v rollout %+v; want production recorded at %d with %+v",
 					res.Current, res.Previous, res.AutoScaling, res.Rollout, tc.count, tc.autoScaling)
 			}
-			if got := e.services()[faultProd].Desired; got != tc.count {
-				t.Errorf("%s desired %d, want %d", faultProd, got, tc.count)
-			}
+			// A range that excludes the live count moves it through a scaling activity that
+			// completes after the registration (ecslocal's clampDelay): the count recorded is
+			// where it goes.
+			e.await(500*time.Millisecond, fmt.Sprintf("%s at %d", faultProd, tc.count), func() bool {
+				return e.services()[faultProd].Desired == tc.count
+			})
 			e.checkForeignUntouched(m)
 		})
 	}
@@ -697,6 +706,15 @@ func TestImport(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t)
 		st := e.arrangeHistory()
+		// A scheduled action added to production's auto scaling is imported with it.
+		if _, err := e.aas.PutScheduledAction(context.Background(), &applicationautoscaling.PutScheduledActionInput{
+			ServiceNamespace: aastypes.ServiceNamespaceEcs, ResourceId: aws.String("service/prod/" + st.Current.Name),
+			ScalableDimension: aastypes.ScalableDimensionECSServiceDesiredCount, ScheduledActionName: aws.String("morning"),
+			Schedule: aws.String("cron(0 8 1 1 ? 2099)"), Timezone: aws.String("Europe/Berlin"),
+			ScalableTargetAction: &aastypes.ScalableTargetAction{MinCapacity: aws.Int32(4), MaxCapacity: aws.Int32(10)},
+		}); err != nil {
+			t.Fatal(err)
+		}
 		m := e.mark()
 		imp, err := e.eng.Import(context.Background(), "prod", "web", "prod/web")
 		if err != nil {
@@ -706,12 +724,13 @@ func TestImport(t *testing.T) {
 			t.Errorf("imported cluster %q current %+v previous %+v highest %d; want prod, %+v, none, 4",
 				imp.Cluster, imp.Current, imp.Previous, imp.HighestRevision, st.Current)
 		}
-		if !reflect.DeepEqual(imp.AutoScaling, cpu60()) {
-			t.Errorf("auto scaling %+v, want %+v", imp.AutoScaling, cpu60())
+		if !reflect.DeepEqual(imp.AutoScaling, withSchedule()) {
+			t.Errorf("auto scaling %+v, want %+v", imp.AutoScaling, withSchedule())
 		}
 		want := map[string]int{
 			"ecs:DescribeClusters": 1, "ecs:ListServices": 1, "ecs:DescribeServices": 1,
 			"application-autoscaling:DescribeScalableTargets": 1, "application-autoscaling:DescribeScalingPolicies": 1,
+			"application-autoscaling:DescribeScheduledActions": 1,
 		}
 		if got := e.countsSince(m); !reflect.DeepEqual(got, want) {
 			t.Errorf("calls %v, want %v", got, want)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 )
 
@@ -110,6 +111,89 @@ type View struct {
 	// TaskDefinitionARN is the configured task definition as ECS names it; apply knows it,
 	// a plan derives it.
 	TaskDefinitionARN string `json:"-"`
+	// ProductionScaling is what production's auto scaling holds: its scaling policies and
+	// scheduled actions; nil when they were not read.
+	ProductionScaling *ScalingView `json:"production_scaling,omitempty"`
+}
+
+// ScalingView names a service's scaling policies and scheduled actions.
+type ScalingView struct {
+	Policies         []ScalingPolicyRef `json:"policies,omitempty"`
+	ScheduledActions []string           `json:"scheduled_actions,omitempty"`
+}
+
+// ScalingPolicyRef is a scaling policy's name and type (TargetTrackingScaling, StepScaling or
+// PredictiveScaling).
+type ScalingPolicyRef struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+}
+
+// unmanagedScaling lists, as "step scaling policy web-out", the policies and scheduled actions
+// of a production service that neither the configuration nor the auto scaling last applied
+// describes: what a rollout would drop, since only what the configuration describes moves to
+// the new revision (DESIGN.md §8.3).
+func unmanagedScaling(v *ScalingView, cfg, applied *AutoScaling) []string {
+	if v == nil {
+		return nil
+	}
+	described := func(in func(*AutoScaling) bool) bool {
+		return (cfg != nil && in(cfg)) || (applied != nil && in(applied))
+	}
+	var out []string
+	for _, p := range v.Policies {
+		if p.Type == "TargetTrackingScaling" && described(func(a *AutoScaling) bool {
+			return slices.ContainsFunc(a.TargetTracking, func(t TargetTracking) bool { return t.Name == p.Name })
+		}) {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s policy %s", policyKind(p.Type), p.Name))
+	}
+	for _, name := range v.ScheduledActions {
+		if described(func(a *AutoScaling) bool {
+			return slices.ContainsFunc(a.ScheduledActions, func(s ScheduledAction) bool { return s.Name == name })
+		}) {
+			continue
+		}
+		out = append(out, "scheduled action "+name)
+	}
+	return out
+}
+
+// policyKind names a policy type as prose.
+func policyKind(t string) string {
+	switch t {
+	case "TargetTrackingScaling":
+		return "target tracking"
+	case "StepScaling":
+		return "step scaling"
+	case "PredictiveScaling":
+		return "predictive scaling"
+	}
+	return t
+}
+
+// checkUnmanaged warns about what a rollout from production would drop, and, unless the
+// configuration opts in with auto_scaling.discard_unmanaged, refuses the rollout at apply.
+func checkUnmanaged(in PreviewInput, pv *Preview, prod string) {
+	v := in.View
+	if v == nil || prod == "" {
+		return
+	}
+	items := unmanagedScaling(v.ProductionScaling, in.Config.AutoScaling, in.State.AutoScaling)
+	if len(items) == 0 {
+		return
+	}
+	list := strings.Join(items, ", ")
+	if in.Config.DiscardUnmanagedScaling {
+		pv.Notes = append(pv.Notes, Note{Field: "auto_scaling", Summary: "Unmanaged Auto Scaling Will Be Dropped", AtApply: true, Detail: fmt.Sprintf(
+			"The production service %s has auto scaling that the configuration does not describe: %s. auto_scaling.discard_unmanaged is true, so the new production service does not get it, and it is deleted with %s's scalable target when the rollout succeeds.", prod, list, prod)})
+		return
+	}
+	pv.Notes = append(pv.Notes, Note{Field: "auto_scaling", Summary: "Unmanaged Auto Scaling on Production", Detail: fmt.Sprintf(
+		"The production service %s has auto scaling that the configuration does not describe: %s. A rollout moves only what the configuration describes to the new revision, so apply will refuse to start. Describe them in the auto_scaling block, or set auto_scaling.discard_unmanaged = true to drop them.", prod, list)})
+	pv.err = &InputError{Field: "auto_scaling", Message: fmt.Sprintf(
+		"the production service %s has auto scaling that the configuration does not describe (%s); a rollout would drop it. Describe it in the auto_scaling block, or set auto_scaling.discard_unmanaged = true to drop it", prod, list)}
 }
 
 // PreviewInput is what a preview is decided from.
@@ -311,6 +395,9 @@ func previewRollout(in PreviewInput, action Action, note *Note) (*Preview, error
 	if v != nil {
 		pv.plan = &decision{prod: prod, p: p.Value, desired: desired.Value, phases: counts, rev: rev.Value, tdARN: td.Value}
 	}
+	if prod != nil && pv.err == nil {
+		checkUnmanaged(in, pv, prod.Name)
+	}
 	return pv, nil
 }
 
@@ -412,6 +499,9 @@ func previewRollback(in PreviewInput) *Preview {
 	}
 	if v != nil {
 		pv.plan = &decision{prod: v.Production, p: p.Value, desired: target, phases: []PhaseCounts{{New: target}}, prev: v.Previous}
+		if v.Production != nil {
+			checkUnmanaged(in, pv, v.Production.Name)
+		}
 	}
 	return pv
 }

@@ -414,3 +414,59 @@ func TestFingerprint_isTheSameForEveryFormOfOneTaskDefinitionAndDiffersWithTheTe
 		t.Errorf("a different service template fingerprints like the first: %s", a)
 	}
 }
+
+// TestPreviewOperation_unmanagedScaling: a plan for a rollout warns about the scaling policies
+// and scheduled actions on production that neither the configuration nor state describes, and
+// apply refuses with that error unless auto_scaling.discard_unmanaged says to drop them
+// (DESIGN.md §5.6.4).
+func TestPreviewOperation_unmanagedScaling(t *testing.T) {
+	live := &ScalingView{
+		Policies:         []ScalingPolicyRef{{Name: "cpu60", Type: "TargetTrackingScaling"}, {Name: "burst", Type: "StepScaling"}, {Name: "forecast", Type: "PredictiveScaling"}},
+		ScheduledActions: []string{"morning", "nightly"},
+	}
+	deploying := func(mutate ...func(*PreviewInput)) PreviewInput {
+		return updateInput(baseConfig("web:8", intp(4)), 4, append([]func(*PreviewInput){withScaling, func(in *PreviewInput) {
+			// State recorded cpu60 and morning; the configuration renames morning to mornings.
+			in.State.AutoScaling = &AutoScaling{Min: 2, Max: 10, TargetTracking: []TargetTracking{{Name: "cpu60"}},
+				ScheduledActions: []ScheduledAction{{Name: "morning"}}}
+			in.Config.AutoScaling = &AutoScaling{Min: 2, Max: 10, TargetTracking: []TargetTracking{{Name: "cpu60"}},
+				ScheduledActions: []ScheduledAction{{Name: "mornings"}}}
+			in.View.ProductionScaling = live
+		}}, mutate...)...)
+	}
+	const unmanaged = "step scaling policy burst, predictive scaling policy forecast, scheduled action nightly"
+
+	pv, err := PreviewOperation(deploying())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ie *InputError
+	if pv.Action != ActionDeploy || !errors.As(pv.err, &ie) || ie.Field != "auto_scaling" || !strings.Contains(ie.Message, unmanaged) {
+		t.Errorf("action %s, apply error %v; want a deploy that apply refuses naming %s", pv.Action, pv.err, unmanaged)
+	}
+	if len(pv.Notes) != 1 || pv.Notes[0].Field != "auto_scaling" || pv.Notes[0].Summary != "Unmanaged Auto Scaling on Production" || !strings.Contains(pv.Notes[0].Detail, unmanaged) {
+		t.Errorf("notes %+v, want one warning on auto_scaling naming %s", pv.Notes, unmanaged)
+	}
+
+	pv, err = PreviewOperation(deploying(func(in *PreviewInput) { in.Config.DiscardUnmanagedScaling = true }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pv.err != nil || len(pv.Notes) != 1 || pv.Notes[0].Summary != "Unmanaged Auto Scaling Will Be Dropped" || !pv.Notes[0].AtApply || !strings.Contains(pv.Notes[0].Detail, unmanaged) {
+		t.Errorf("apply error %v, notes %+v; want no error and a warning, at apply too, naming %s", pv.err, pv.Notes, unmanaged)
+	}
+
+	// An auto scaling change in place moves nothing: no warning.
+	pv, err = PreviewOperation(deploying(func(in *PreviewInput) { in.Config.TaskDefinition = "web:7" }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pv.Action != ActionUpdateInPlace || pv.err != nil || len(pv.Notes) > 1 {
+		t.Errorf("action %s, apply error %v, notes %+v; want an update in place with no unmanaged warning", pv.Action, pv.err, pv.Notes)
+	}
+	for _, n := range pv.Notes {
+		if n.Field == "auto_scaling" {
+			t.Errorf("an update in place warns %+v", n)
+		}
+	}
+}

@@ -34,9 +34,11 @@ func TestResume(t *testing.T) {
 }
 
 func testResume(t *testing.T, ro matrixRollout) {
-	// The write calls of a 3-phase rollout of web:2 over web__1 at 8 with auto scaling, in order.
+	// The write calls of a 3-phase rollout of web:2 over web__1 at 8 with auto scaling and a
+	// scheduled action, in order.
 	writes := []string{
-		"application-autoscaling:DeregisterScalableTarget service/prod/web__1",
+		"ecs:TagResource " + serviceARN("web__1"),                            // the suspension it had: none
+		"application-autoscaling:RegisterScalableTarget service/prod/web__1", // suspended
 		"ecs:CreateService web__2",
 		"ecs:UpdateService web__2", // phase 1 up to 2
 		"ecs:UpdateService web__1", // phase 1 down to 6
@@ -46,9 +48,13 @@ func testResume(t *testing.T, ro matrixRollout) {
 		"ecs:UpdateService web__1", // phase 3 down to 0
 		"application-autoscaling:RegisterScalableTarget service/prod/web__2",
 		"application-autoscaling:PutScalingPolicy service/prod/web__2",
+		"application-autoscaling:PutScheduledAction service/prod/web__2",
+		"application-autoscaling:DeregisterScalableTarget service/prod/web__1",
+		"ecs:UntagResource " + serviceARN("web__1"),
 	}
 	boundaries := []string{
-		"taking auto scaling off web__1",
+		"recording web__1's auto scaling suspension in its tag",
+		"suspending web__1's auto scaling",
 		"creating web__2",
 		"scaling web__2 up for phase 1",
 		"scaling web__1 down for phase 1",
@@ -57,6 +63,9 @@ func testResume(t *testing.T, ro matrixRollout) {
 		"scaling web__2 up for phase 3",
 		"scaling web__1 down for phase 3, before finish",
 		"registering the scalable target on web__2, before its policy",
+		"putting the policy on web__2, before its scheduled action",
+		"putting the scheduled action on web__2, before web__1's target is deregistered",
+		"deregistering web__1's target, before its tag is removed",
 		"finishing, before its state was saved",
 	}
 	for i, boundary := range boundaries {
@@ -68,7 +77,7 @@ func testResume(t *testing.T, ro matrixRollout) {
 			ctx := context.Background()
 			cfg := func(td string) deploy.Config {
 				c := baseConfig(td, 8)
-				c.AutoScaling = cpu60()
+				c.AutoScaling = withSchedule()
 				return ro.withTemplate(c, tg)
 			}
 			prior := e.mustDeploy(cfg(ro.prodTD), deploy.State{})
@@ -79,6 +88,21 @@ func testResume(t *testing.T, ro matrixRollout) {
 			if got := e.writesSince(killed); !reflect.DeepEqual(got, writes[:n]) {
 				t.Fatalf("the killed run wrote %q, want %q", got, writes[:n])
 			}
+			// Production keeps a registered scalable target with its policy and scheduled
+			// action at every kill point: web__1, suspended once the rollout has suspended it,
+			// until web__2's scaling is in place.
+			prod, suspended := "web__1", ""
+			switch {
+			case n >= 12:
+				prod = "web__2"
+			case n >= 2:
+				suspended = "in out scheduled"
+			}
+			wantProd := scheduledView
+			wantProd.Suspended = suspended
+			if got := e.scaling(prod); got == nil || !reflect.DeepEqual(*got, wantProd) {
+				t.Errorf("killed after %d writes: production %s's auto scaling %+v, want %+v", n, prod, got, wantProd)
+			}
 
 			m := e.mark()
 			res, err := e.eng.Deploy(ctx, cfg(ro.newTD), prior)
@@ -88,7 +112,7 @@ func testResume(t *testing.T, ro matrixRollout) {
 			}
 			counts := e.countsSince(m)
 			want := "web__3"
-			if n < 2 {
+			if n < 3 {
 				want = "web__2" // the killed run created nothing
 			}
 			if res.Current.Name != want || res.Current.DesiredCount != 8 || deploy.FamilyRevision(res.Current.TaskDefinition) != ro.newTD {
@@ -105,8 +129,13 @@ func testResume(t *testing.T, ro matrixRollout) {
 					t.Errorf("%s holds tasks: %+v", name, s)
 				}
 			}
-			if got := e.scaling(want); !reflect.DeepEqual(got, &scalingView{Min: 2, Max: 10, Policies: []string{"cpu60 ECSServiceAverageCPUUtilization 60"}}) {
-				t.Errorf("auto scaling of %s: %+v", want, got)
+			if got := e.scaling(want); got == nil || !reflect.DeepEqual(*got, scheduledView) {
+				t.Errorf("auto scaling of %s: %+v, want %+v, not suspended", want, got, scheduledView)
+			}
+			for name := range e.services() {
+				if tags := e.tags(name); tags[deploy.SuspendedTag] != "" {
+					t.Errorf("%s still carries %s = %q", name, deploy.SuspendedTag, tags[deploy.SuspendedTag])
+				}
 			}
 			for _, name := range []string{"web__1", "web__2"} {
 				if name != want && e.scaling(name) != nil {

@@ -160,8 +160,9 @@ func TestRollBackToPreviousFailures(t *testing.T) {
 			stage: "scaling web__2 down to 0 tasks",
 		},
 		{
-			name:  "auto scaling that cannot be moved to the previous service rolls the rollback back and puts it on the current one again",
-			fault: ecslocal.Fault{Operation: "RegisterScalableTarget", Count: 1, Code: "AccessDeniedException"},
+			name: "auto scaling that cannot be moved to the previous service rolls the rollback back and puts it on the current one again",
+			// The first registration suspends web__2's target; the second puts web__1's on.
+			fault: ecslocal.Fault{Operation: "RegisterScalableTarget", Skip: 1, Count: 1, Code: "AccessDeniedException"},
 			stage: "moving auto scaling to web__1",
 		},
 	}

@@ -24,8 +24,13 @@ type phaseRun struct {
 	p       int // fromSvc's count before the phases (P)
 	target  int // toSvc's count after the last phase
 	phases  []PhaseCounts
-	restore *scalingSettings // auto scaling to put back on the old service after a rollback
-	started time.Time
+	fromARN string
+	// restore is the auto scaling to give the old service back after a rollback: what it had,
+	// still registered and suspended for the rollout when registered is true (resuming lifts
+	// the suspension); otherwise what state recorded, registered anew.
+	restore    *scalingSettings
+	registered bool
+	started    time.Time
 	// sorted holds the stopped tasks of toSvc that a phase has sorted into failures and ECS's
 	// own replacements, so that a later phase does not count or read them again.
 	sorted map[string]bool
@@ -49,12 +54,9 @@ func (r *phaseRun) execute(ctx context.Context) (*Result, error) {
 			return r.fail(ctx, err)
 		}
 	}
-	// Finish: auto scaling onto the new revision.
-	if r.cfg.AutoScaling != nil {
-		if err := r.e.putScaling(ctx, r.cluster, r.toSvc, settingsFromConfig(r.cfg.AutoScaling)); err != nil {
-			return r.fail(ctx, &stageError{phase: len(r.phases), stage: "registering auto scaling on " + r.toSvc, err: apiFailure(ctx, err)})
-		}
-		r.step(ctx, fmt.Sprintf("registered auto scaling (%d–%d) on %s", r.cfg.AutoScaling.Min, r.cfg.AutoScaling.Max, r.toSvc), map[string]any{"service": r.toSvc})
+	// Finish: auto scaling onto the new revision, then off the old one.
+	if err := r.handOverScaling(ctx); err != nil {
+		return r.fail(ctx, &stageError{phase: len(r.phases), stage: "registering auto scaling on " + r.toSvc, err: apiFailure(ctx, err)})
 	}
 	r.res.Current = &ServiceRef{
 		Name: r.toSvc, ARN: aws.ToString(r.seen[r.toSvc].ServiceArn), Revision: r.rev,
@@ -173,16 +175,19 @@ func (r *phaseRun) fail(ctx context.Context, err error) (*Result, error) {
 		}
 	}
 	if re.RollbackErr == nil {
-		// Auto scaling back onto the old service, with its original settings; off the new one.
+		// Auto scaling off the new service, and the old one's resumed as it was.
 		sctx, cancel := context.WithTimeout(rctx, rollbackSlack)
 		err := r.e.removeScaling(sctx, r.cluster, r.toSvc)
 		if err == nil {
-			err = r.e.putScaling(sctx, r.cluster, r.fromSvc, r.restore)
+			err = r.resumeOld(sctx)
 		}
 		cancel()
-		if err != nil {
+		switch {
+		case err != nil:
 			re.RollbackErr = err
-		} else if r.restore != nil {
+		case r.restore != nil && r.registered:
+			re.RollbackSteps = append(re.RollbackSteps, fmt.Sprintf("auto scaling (%d–%d) of %s resumed", r.restore.Min, r.restore.Max, r.fromSvc))
+		case r.restore != nil:
 			re.RollbackSteps = append(re.RollbackSteps, fmt.Sprintf("auto scaling (%d–%d) registered again on %s", r.restore.Min, r.restore.Max, r.fromSvc))
 		}
 	}
@@ -261,4 +266,59 @@ func (r *phaseRun) liveCounts(ctx context.Context) []LiveCount {
 		out = append(out, LiveCount{Service: n, Desired: int(svc.DesiredCount), Running: int(svc.RunningCount)})
 	}
 	return out
+}
+
+// setRestore records what the old service's auto scaling goes back to after a rollback: what
+// suspendScaling captured, or, when it had no scalable target (a run killed before this
+// version of the engine took it off), what state recorded was applied to production.
+func (r *phaseRun) setRestore(captured *scalingSettings) {
+	if captured != nil {
+		r.restore, r.registered = captured, true
+		return
+	}
+	r.restore = settingsFor(r.res.AutoScaling, r.fromSvc)
+}
+
+// resumeOld gives the old service its auto scaling back after a rollback.
+func (r *phaseRun) resumeOld(ctx context.Context) error {
+	if r.registered {
+		return r.liftSuspension(ctx, r.fromSvc, r.fromARN, r.restore)
+	}
+	if err := r.e.putScaling(ctx, r.cluster, r.fromSvc, r.restore); err != nil {
+		return err
+	}
+	r.untagSuspension(ctx, r.fromSvc, r.fromARN)
+	return nil
+}
+
+// handOverScaling moves auto scaling to the new production service once its phases are done
+// (DESIGN.md §8.2): the configured policies and scheduled actions go onto it, with the
+// suspension the old production service had before the rollout; only then is the old
+// service's scalable target deregistered, which deletes its policies and scheduled actions,
+// and its SuspendedTag removed. Production holds a registered scalable target at every step. A
+// failure after the new service's scaling is in place is a warning: the rollout is done, and
+// the old target stays suspended on a service at 0 tasks.
+func (r *phaseRun) handOverScaling(ctx context.Context) error {
+	if want := settingsFor(r.cfg.AutoScaling, r.toSvc); want != nil {
+		if r.registered {
+			want.Suspended = r.restore.Suspended
+		}
+		if err := r.e.putScaling(ctx, r.cluster, r.toSvc, want); err != nil {
+			return err
+		}
+		r.step(ctx, fmt.Sprintf("registered auto scaling (%d–%d) on %s with %d policies and %d scheduled actions",
+			want.Min, want.Max, r.toSvc, len(want.Policies), len(want.Scheduled)), map[string]any{"service": r.toSvc})
+	}
+	if r.fromSvc == "" {
+		return nil
+	}
+	if r.registered {
+		if err := r.e.deregisterScaling(ctx, r.cluster, r.fromSvc); err != nil {
+			r.warn(ctx, fmt.Sprintf("the rollout is done, but the auto scaling of the old production service %s could not be removed, so it stays suspended there: %v", r.fromSvc, err))
+			return nil
+		}
+		r.step(ctx, "removed auto scaling from "+r.fromSvc, map[string]any{"service": r.fromSvc})
+	}
+	r.untagSuspension(ctx, r.fromSvc, r.fromARN)
+	return nil
 }

@@ -33,6 +33,10 @@ type Config struct {
 	RetainOldServices   int
 	SteadyStateTimeout  time.Duration
 	FailedTaskThreshold int // 0: ECS's circuit breaker rule for the desired count
+	// DiscardUnmanagedScaling lets a rollout drop the scaling policies and scheduled actions on
+	// production that the configuration does not describe (DESIGN.md §8.3); without it the
+	// rollout refuses to start.
+	DiscardUnmanagedScaling bool
 }
 
 // ServiceTemplate is what every revision's service is created with.
@@ -73,20 +77,47 @@ type LoadBalancer struct {
 
 // AutoScaling is ECS Service Auto Scaling for the production service.
 type AutoScaling struct {
-	Min            int
-	Max            int
-	TargetTracking []TargetTracking
+	Min              int
+	Max              int
+	TargetTracking   []TargetTracking
+	ScheduledActions []ScheduledAction
 }
 
-// TargetTracking is one target tracking scaling policy.
+// TargetTracking is one target tracking scaling policy, on a predefined metric or on a
+// customized one.
 type TargetTracking struct {
 	Name                 string
-	PredefinedMetricType string
+	PredefinedMetricType string // "" when CustomizedMetric is set
 	ResourceLabel        string
+	CustomizedMetric     *CustomizedMetric
 	TargetValue          float64
 	ScaleInCooldown      *int
 	ScaleOutCooldown     *int
 	DisableScaleIn       bool
+}
+
+// CustomizedMetric is a CloudWatch metric a target tracking policy tracks. A dimension named
+// ServiceNameDimension is rewritten to each revision's service name.
+type CustomizedMetric struct {
+	Namespace  string
+	MetricName string
+	Statistic  string
+	Unit       string
+	Dimensions map[string]string
+}
+
+// ServiceNameDimension is the metric dimension that names an ECS service.
+const ServiceNameDimension = "ServiceName"
+
+// ScheduledAction is one Application Auto Scaling scheduled action: at its schedule, the
+// scalable target's range becomes [Min, Max] (each when set).
+type ScheduledAction struct {
+	Name      string
+	Schedule  string // at(...), rate(...) or cron(...)
+	Timezone  string // IANA name; "" is UTC
+	Min, Max  *int
+	StartTime string // RFC 3339; "" for none
+	EndTime   string // RFC 3339; "" for none
 }
 
 // ServiceRef identifies one revision's service and the count it is recorded at.
