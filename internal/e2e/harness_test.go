@@ -103,6 +103,10 @@ type env struct {
 
 	mu   sync.Mutex
 	hook func(calls []ecslocal.Call)
+	// retried holds the sequence numbers of calls that were the SDK's own retry attempts of a
+	// call the provider made once (amz-sdk-request says attempt=2 or more): the SDK retries,
+	// now and then, a call whose response it could not read on a connection closed under it.
+	retried map[int64]bool
 
 	// signed counts AWS requests signed with the workspace's access key ID and carrying its
 	// session token: proof that the provider used the credentials a test searches for.
@@ -154,6 +158,12 @@ func (e *env) serve(w http.ResponseWriter, r *http.Request) {
 	rec := httptest.NewRecorder()
 	e.srv.ServeHTTP(rec, r)
 	e.mu.Lock()
+	if calls := e.srv.Calls(); sdkRetry(r) && len(calls) > 0 {
+		if e.retried == nil {
+			e.retried = map[int64]bool{}
+		}
+		e.retried[calls[len(calls)-1].Seq] = true
+	}
 	hook := e.hook
 	e.mu.Unlock()
 	if hook != nil {
@@ -164,6 +174,23 @@ func (e *env) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(rec.Code)
 	_, _ = w.Write(rec.Body.Bytes())
+}
+
+// sdkRetry reports whether a request is the SDK's retry of an earlier attempt.
+func sdkRetry(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("amz-sdk-request"), ";") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(part), "attempt="); ok {
+			return v != "1"
+		}
+	}
+	return false
+}
+
+// isRetry reports whether a call was an SDK retry attempt (env.retried).
+func (e *env) isRetry(c ecslocal.Call) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.retried[c.Seq]
 }
 
 func (e *env) setHook(h func([]ecslocal.Call)) {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phased-ecs/terraform-provider-ecs/internal/deploy"
 	"github.com/phased-ecs/terraform-provider-ecs/internal/ecslocal"
 )
 
@@ -35,6 +36,13 @@ resource "ecs_phased_deployment" "web" {
       name                   = "cpu60"
       predefined_metric_type = "ECSServiceAverageCPUUtilization"
       target_value           = 60
+    }
+    scheduled_action {
+      name         = "morning"
+      schedule     = "cron(0 8 1 1 ? 2099)"
+      timezone     = "Europe/Berlin"
+      min_capacity = 4
+      max_capacity = 8
     }
   }
 
@@ -146,9 +154,11 @@ func (e *env) checkServing(from, floor int, tg string) int {
 	return checks
 }
 
-// rolloutWrites are the write calls of the rollout of web:2 over web__1 at 4, in order.
+// rolloutWrites are the write calls of the rollout of web:2 over web__1 at 4, in order (an ECS
+// ARN as the resource that follows its account).
 var rolloutWrites = []string{
-	"application-autoscaling:DeregisterScalableTarget service/prod/web__1",
+	"ecs:TagResource service/prod/web__1", // the auto scaling suspension it had: none
+	"application-autoscaling:RegisterScalableTarget service/prod/web__1", // suspended
 	"ecs:CreateService web__2",
 	"ecs:UpdateService web__2", // phase 1: up to 1
 	"ecs:UpdateService web__1", // phase 1: down to 3
@@ -158,6 +168,9 @@ var rolloutWrites = []string{
 	"ecs:UpdateService web__1", // phase 3: down to 0
 	"application-autoscaling:RegisterScalableTarget service/prod/web__2",
 	"application-autoscaling:PutScalingPolicy service/prod/web__2",
+	"application-autoscaling:PutScheduledAction service/prod/web__2",
+	"application-autoscaling:DeregisterScalableTarget service/prod/web__1",
+	"ecs:UntagResource service/prod/web__1",
 }
 
 // trigger is where in a rollout a signal is sent: at the k-th write call (after ecslocal
@@ -186,7 +199,7 @@ func (e *env) arm(tr trigger, fire func(ecslocal.Call)) *atomic.Bool {
 	e.setHook(func(calls []ecslocal.Call) {
 		writes, kthSeq := 0, int64(-1)
 		for _, c := range calls {
-			if c.Seq <= seq {
+			if c.Seq <= seq || e.isRetry(c) {
 				continue
 			}
 			if c.Write {
@@ -208,12 +221,17 @@ func (e *env) arm(tr trigger, fire func(ecslocal.Call)) *atomic.Bool {
 	return fired
 }
 
-// writesAfter lists the write calls after seq as "action resource".
+// writesAfter lists the write calls the provider made after seq as "action resource": the
+// SDK's retry attempts of a call are not calls of their own.
 func (e *env) writesAfter(seq int64) []string {
 	var out []string
 	for _, c := range e.srv.Calls() {
-		if c.Seq > seq && c.Write {
-			out = append(out, c.Action()+" "+c.Resource)
+		if c.Seq > seq && c.Write && !e.isRetry(c) {
+			res := c.Resource
+			if strings.HasPrefix(res, "arn:") {
+				res = res[strings.LastIndex(res, ":")+1:]
+			}
+			out = append(out, c.Action()+" "+res)
 		}
 	}
 	return out
@@ -233,10 +251,13 @@ type suiteCounts struct {
 }
 
 // TestKillAndResume checks that a killed apply resumes safely: `terraform apply` of a 3-phase
-// rollout is SIGKILLed, terraform and the provider plugin together, at 10 points spread over the
-// rollout (each write call, half of them mid-wait). A second `terraform apply` must converge: the
-// requested task definition in production at the desired count, no other service of the deployment
-// holding tasks, retention respected, auto scaling on production only, and an empty plan after. On
+// rollout is SIGKILLed, terraform and the provider plugin together, at 14 points spread over the
+// rollout (each write call; at the suspension and the phases' scale-ups, while the wait that
+// follows reads). At every kill point production holds a registered scalable target with its
+// policy and scheduled action. A second `terraform apply` must converge: the requested task
+// definition in production at the desired count, no other service of the deployment holding
+// tasks, retention respected, auto scaling (policy and scheduled action, nothing suspended) on
+// production only, no suspension tag left, and an empty plan after. On
 // ecslocal's timeline the deployment's running tasks never drop below P = 4 from the start of the
 // killed apply to the end of the second. The suite runs the rollout plainly and behind a load
 // balancer (awsvpc tasks in an ip target group with AWS's default health settings under a time
@@ -250,7 +271,7 @@ func TestKillAndResume(t *testing.T) {
 	var triggers []trigger
 	var names []string
 	for k := 1; k <= len(rolloutWrites); k++ {
-		tr := trigger{k: k, afterRead: k%2 == 1 && k < 9}
+		tr := trigger{k: k, afterRead: k%2 == 0 && k < 9}
 		triggers = append(triggers, tr)
 		names = append(names, fmt.Sprintf("%02d killed %s", k, tr))
 	}
@@ -274,7 +295,7 @@ func killAndResume(t *testing.T, v rolloutVariant, triggers []trigger, names []s
 		k := tr.k
 		e, tg := v.newEnv(t)
 		e.seedForeign()
-		w := newWorkspace(t)
+		w := newWorkspace(t, providerLogEnv()...)
 		w.write(v.config(e.url, v.prodTD, tg))
 		w.apply()
 		n.runs.Add(1)
@@ -300,8 +321,9 @@ func killAndResume(t *testing.T, v rolloutVariant, triggers []trigger, names []s
 			t.Fatalf("processes of the killed group still alive: %v", alive)
 		}
 		if got := e.writesAfter(seq); !reflect.DeepEqual(got, rolloutWrites[:k]) {
-			t.Fatalf("the killed apply wrote %q, want %q", got, rolloutWrites[:k])
+			t.Fatalf("the killed apply wrote %q, want %q; its output:\n%s", got, rolloutWrites[:k], tail(out))
 		}
+		e.checkProductionScaling(k)
 		if _, err := os.Stat(filepath.Join(w.dir, ".terraform.tfstate.lock.info")); err == nil {
 			lockLeft.Add(1)
 		}
@@ -310,7 +332,7 @@ func killAndResume(t *testing.T, v rolloutVariant, triggers []trigger, names []s
 		w.apply()
 		n.runs.Add(1)
 		want := "web__4" // the killed run created web__2; web__3 is held by a foreign service
-		if k == 1 {
+		if k < 3 {
 			want = "web__2"
 		}
 		e.checkConverged(w, want, v.newTD, "web__1", 4)
@@ -325,6 +347,38 @@ func killAndResume(t *testing.T, v rolloutVariant, triggers []trigger, names []s
 		w.planEmpty()
 		n.runs.Add(1)
 	})
+}
+
+// providerLogEnv passes E2E_TF_LOG_PROVIDER on as TF_LOG_PROVIDER, so that the output a failed
+// kill point quotes shows the provider's log: E2E_TF_LOG_PROVIDER=INFO shows each engine step.
+func providerLogEnv() []string {
+	if v := os.Getenv("E2E_TF_LOG_PROVIDER"); v != "" {
+		return []string{"TF_LOG_PROVIDER=" + v}
+	}
+	return nil
+}
+
+// checkProductionScaling asserts that, after a kill at rollout write k, production holds a
+// registered scalable target with its policy and scheduled action: web__1 (suspended once
+// write 2 suspended it) until web__2's scaling is complete at write 12, then web__2.
+func (e *env) checkProductionScaling(k int) {
+	e.t.Helper()
+	prod, suspended := "web__1", []string{}
+	switch {
+	case k >= 12:
+		prod = "web__2"
+	case k >= 2:
+		suspended = []string{"in", "out", "scheduled"}
+	}
+	s := e.status(prod)
+	if s == nil || s.AutoScaling == nil || !reflect.DeepEqual(s.AutoScaling.Policies, []string{"cpu60"}) ||
+		!reflect.DeepEqual(s.AutoScaling.ScheduledActions, []string{"morning"}) || !reflect.DeepEqual(s.AutoScaling.Suspended, suspended) {
+		var as any
+		if s != nil {
+			as = s.AutoScaling
+		}
+		e.t.Errorf("killed after write %d: production %s's auto scaling %+v, want cpu60 and morning, suspended %v", k, prod, as, suspended)
+	}
 }
 
 // checkConverged asserts the end state of a converged deployment web in state and in
@@ -354,13 +408,17 @@ func (e *env) checkConverged(w *workspace, prod, td, previous string, count int)
 		if !owned[s.Name] || s.Status != "ACTIVE" {
 			continue
 		}
+		if v, ok := s.Tags[deploy.SuspendedTag]; ok {
+			e.t.Errorf("%s still carries %s = %q", s.Name, deploy.SuspendedTag, v)
+		}
 		switch s.Name {
 		case prod:
 			if s.TaskDefinition != td || s.Desired != count || s.Running != count || s.Pending != 0 {
 				e.t.Errorf("production %s in ecslocal: %+v, want %s at %d running", s.Name, s, td, count)
 			}
-			if s.AutoScaling == nil || s.AutoScaling.Min != 2 || s.AutoScaling.Max != 8 || !reflect.DeepEqual(s.AutoScaling.Policies, []string{"cpu60"}) {
-				e.t.Errorf("auto scaling of %s: %+v, want 2–8 with cpu60", s.Name, s.AutoScaling)
+			if s.AutoScaling == nil || s.AutoScaling.Min != 2 || s.AutoScaling.Max != 8 || !reflect.DeepEqual(s.AutoScaling.Policies, []string{"cpu60"}) ||
+				!reflect.DeepEqual(s.AutoScaling.ScheduledActions, []string{"morning"}) || len(s.AutoScaling.Suspended) != 0 {
+				e.t.Errorf("auto scaling of %s: %+v, want 2–8 with cpu60 and morning, nothing suspended", s.Name, s.AutoScaling)
 			}
 		default:
 			if s.Desired != 0 || s.Running != 0 || s.Pending != 0 || s.AutoScaling != nil {

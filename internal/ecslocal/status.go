@@ -197,6 +197,11 @@ type AutoScalingState struct {
 	Min      int      `json:"min"`
 	Max      int      `json:"max"`
 	Policies []string `json:"policies"`
+	// ScheduledActions names the target's scheduled actions, sorted.
+	ScheduledActions []string `json:"scheduledActions"`
+	// Suspended lists what is suspended, of "in", "out" and "scheduled" (SuspendedState's
+	// DynamicScalingInSuspended, DynamicScalingOutSuspended and ScheduledScalingSuspended).
+	Suspended []string `json:"suspended"`
 }
 
 // StatusReport is a snapshot of every cluster's services and every target group, for people,
@@ -238,6 +243,22 @@ func (s *Server) Status() StatusReport {
 					}
 				}
 				slices.Sort(st.AutoScaling.Policies)
+				st.AutoScaling.ScheduledActions = []string{}
+				for _, a := range s.sched.actions {
+					if a.resourceID == id {
+						st.AutoScaling.ScheduledActions = append(st.AutoScaling.ScheduledActions, a.name)
+					}
+				}
+				slices.Sort(st.AutoScaling.ScheduledActions)
+				st.AutoScaling.Suspended = []string{}
+				for _, k := range []struct {
+					name string
+					on   *bool
+				}{{"in", tg.suspended.DynamicScalingInSuspended}, {"out", tg.suspended.DynamicScalingOutSuspended}, {"scheduled", tg.suspended.ScheduledScalingSuspended}} {
+					if isTrue(k.on) {
+						st.AutoScaling.Suspended = append(st.AutoScaling.Suspended, k.name)
+					}
+				}
 			}
 			st.TargetGroups = s.serviceTargets(svc, now)
 			rep.Services = append(rep.Services, st)
