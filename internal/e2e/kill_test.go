@@ -157,7 +157,7 @@ func (e *env) checkServing(from, floor int, tg string) int {
 // rolloutWrites are the write calls of the rollout of web:2 over web__1 at 4, in order (an ECS
 // ARN as the resource that follows its account).
 var rolloutWrites = []string{
-	"ecs:TagResource service/prod/web__1", // the auto scaling suspension it had: none
+	"ecs:TagResource service/prod/web__1",                                // the auto scaling suspension it had: none
 	"application-autoscaling:RegisterScalableTarget service/prod/web__1", // suspended
 	"ecs:CreateService web__2",
 	"ecs:UpdateService web__2", // phase 1: up to 1
