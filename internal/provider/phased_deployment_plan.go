@@ -83,8 +83,10 @@ func previewInput(ctx context.Context, plan, state *phasedDeploymentModel, diags
 
 // configUnknown reports whether something the preview depends on is known only at apply.
 func configUnknown(plan *phasedDeploymentModel) bool {
-	return plan.TaskDefinition.IsUnknown() || plan.Service.IsUnknown() || plan.DesiredCount.IsUnknown() ||
-		plan.AutoScaling.IsUnknown() || !fullyKnownList(plan.Phases)
+	// Values inside the blocks count too: a target group ARN or a schedule that another
+	// resource creates in the same apply is unknown while its block is known.
+	return plan.TaskDefinition.IsUnknown() || !isFullyKnown(plan.Service) || plan.DesiredCount.IsUnknown() ||
+		!isFullyKnown(plan.AutoScaling) || !fullyKnownList(plan.Phases)
 }
 
 func fullyKnownList(l types.List) bool {

@@ -330,15 +330,29 @@ func addLastPhaseError(diags *diag.Diagnostics, le *deploy.LastPhaseError) {
 	diags.AddAttributeError(p, "Last Phase Falls Short", fmt.Sprintf("%s: %s.", p, le.Error()))
 }
 
+// isFullyKnown reports whether a value, and every value nested in it, is known.
 func isFullyKnown(v attr.Value) bool {
 	if v.IsUnknown() {
 		return false
 	}
-	if o, ok := v.(types.Object); ok {
-		for _, a := range o.Attributes() {
-			if a.IsUnknown() {
-				return false
-			}
+	var nested []attr.Value
+	switch t := v.(type) {
+	case types.Object:
+		for _, a := range t.Attributes() {
+			nested = append(nested, a)
+		}
+	case types.List:
+		nested = t.Elements()
+	case types.Set:
+		nested = t.Elements()
+	case types.Map:
+		for _, e := range t.Elements() {
+			nested = append(nested, e)
+		}
+	}
+	for _, n := range nested {
+		if !isFullyKnown(n) {
+			return false
 		}
 	}
 	return true

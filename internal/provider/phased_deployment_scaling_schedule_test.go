@@ -376,3 +376,104 @@ func TestAccPhasedDeployment_scalingValidation(t *testing.T) {
 		Steps: steps,
 	})
 }
+
+// TestAccPhasedDeployment_scheduledActionSurvives follows one scheduled action (and the
+// customized-metric policy beside it) through a deployment's life: it is on production,
+// unchanged and not suspended, after the create, after each of three deploys, after a failed
+// deploy's rollback, and after a post-production rollback; every other revision has no auto
+// scaling at all (DESIGN.md §5.6).
+func TestAccPhasedDeployment_scheduledActionSurvives(t *testing.T) {
+	e := newAccEnv(t)
+	td4, td5 := e.registerTaskDefinition("healthy"), e.registerTaskDefinition("healthy")
+	config := func(td string) string { return e.config(deploymentConfig(td, 4, scheduledScalingHCL)) }
+	onlyOn := func(prod string, others ...string) func(*terraform.State) error {
+		want := map[string]liveScaling{prod: wantScheduledScaling}
+		for _, o := range others {
+			want[o] = liveScaling{}
+		}
+		return e.expectScaling(want)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{Config: config("web:1"), Check: onlyOn("web__1")},
+			{Config: config("web:2"), Check: onlyOn("web__2", "web__1")},
+			{Config: config(td4), Check: onlyOn("web__3", "web__1", "web__2")},
+			{Config: config(td5), Check: onlyOn("web__4", "web__1", "web__2", "web__3")},
+			{
+				// web:3 crashes on start: the rollout fails in phase 1 and rolls back.
+				Config:      config("web:3"),
+				ExpectError: wrapped("Deployment Rolled Back", "revision 5 (web__5) failed in phase 1"),
+			},
+			{
+				RefreshState:       true,
+				ExpectNonEmptyPlan: true, // web:3 is still configured
+				Check:              onlyOn("web__4", "web__3", "web__5"),
+			},
+			{
+				// The previous revision's configuration: a post-production rollback to web__3.
+				Config: config(td4),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					planValue("planned_action", knownvalue.StringExact("rollback")),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{stateValue("service_name", knownvalue.StringExact("web__3"))},
+				Check:             onlyOn("web__3", "web__4", "web__5"),
+			},
+		},
+	})
+}
+
+// TestAccPhasedDeployment_unmanagedStepPolicy: a step scaling policy created on production
+// outside Terraform (the configuration cannot describe one) makes a deploy refuse before any
+// write; with discard_unmanaged the rollout drops it with the old scalable target.
+func TestAccPhasedDeployment_unmanagedStepPolicy(t *testing.T) {
+	e := newAccEnv(t)
+	withDiscard := func(td string, discard bool) string {
+		block := strings.Replace(scheduledScalingHCL, "    max_capacity = 10\n",
+			fmt.Sprintf("    max_capacity = 10\n    discard_unmanaged = %v\n", discard), 1)
+		return e.config(deploymentConfig(td, 4, block))
+	}
+	addStepPolicy := func() {
+		_, err := e.scalingClient().PutScalingPolicy(context.Background(), &applicationautoscaling.PutScalingPolicyInput{
+			ServiceNamespace: aastypes.ServiceNamespaceEcs, ResourceId: aws.String("service/prod/web__1"),
+			ScalableDimension: aastypes.ScalableDimensionECSServiceDesiredCount, PolicyName: aws.String("burst"),
+			PolicyType: aastypes.PolicyTypeStepScaling,
+			StepScalingPolicyConfiguration: &aastypes.StepScalingPolicyConfiguration{
+				AdjustmentType:  aastypes.AdjustmentTypeChangeInCapacity,
+				StepAdjustments: []aastypes.StepAdjustment{{MetricIntervalLowerBound: aws.Float64(0), ScalingAdjustment: aws.Int32(2)}},
+			},
+		})
+		if err != nil {
+			t.Fatalf("putting a step scaling policy on web__1 outside Terraform: %v", err)
+		}
+	}
+	var mark int
+	withBurst := wantScheduledScaling
+	withBurst.Policies = append(slices.Clone(wantScheduledScaling.Policies), "burst StepScaling")
+	slices.Sort(withBurst.Policies)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{Config: withDiscard("web:1", false)},
+			{
+				PreConfig: addStepPolicy,
+				Config:    withDiscard("web:2", false),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					planValue("planned_action", knownvalue.StringExact("deploy")),
+					betweenPlanAndApply(func() { mark = e.writes() }),
+				}},
+				ExpectError: wrapped("Invalid Auto Scaling", "(step scaling policy burst)", "auto_scaling.discard_unmanaged = true", "Nothing was changed."),
+			},
+			{
+				RefreshState: true, ExpectNonEmptyPlan: true,
+				Check: allOf(e.noWritesSince(&mark), e.expectScaling(map[string]liveScaling{"web__1": withBurst})),
+			},
+			{
+				Config: withDiscard("web:2", true),
+				Check:  e.expectScaling(map[string]liveScaling{"web__1": {}, "web__2": wantScheduledScaling}),
+			},
+		},
+	})
+}
