@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
@@ -26,6 +28,8 @@ type accEnv struct {
 	srv *ecslocal.Server
 	url string
 	ecs *ecs.Client
+	// cw is the test's own CloudWatch client, on the operator endpoint like ecs.
+	cw *cloudwatch.Client
 }
 
 // newAccEnv starts ecslocal with short task delays, creates cluster prod and registers
@@ -67,7 +71,9 @@ func newAccEnv(t *testing.T) *accEnv {
 		srv.ServeHTTP(w, r)
 	}))
 	t.Cleanup(operator.Close)
-	e := &accEnv{t: t, srv: srv, url: hs.URL, ecs: newTestECSClient(operator.URL)}
+	e := &accEnv{t: t, srv: srv, url: hs.URL, ecs: newTestECSClient(operator.URL), cw: cloudwatch.New(cloudwatch.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(operator.URL), Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
+	})}
 	td := func(label string) json.RawMessage {
 		return json.RawMessage(fmt.Sprintf(`{"family":"web","containerDefinitions":[{"name":"web","image":"nginx","dockerLabels":{"ecslocal.behavior":%q}}]}`, label))
 	}
@@ -80,8 +86,16 @@ func newAccEnv(t *testing.T) *accEnv {
 	return e
 }
 
-// config is the provider block plus the given resource configuration.
-func (e *accEnv) config(resourceHCL string) string { return providerConfig(e.url) + resourceHCL }
+// config is the provider block plus the given resource configuration. ecslocal serves
+// CloudWatch on the same address, and the analysis gates read it through endpoints.cloudwatch.
+func (e *accEnv) config(resourceHCL string) string {
+	const endpoints = "  endpoints {\n"
+	pc := providerConfig(e.url)
+	if !strings.Contains(pc, endpoints) {
+		e.t.Fatalf("the provider block has no endpoints block to add cloudwatch to:\n%s", pc)
+	}
+	return strings.Replace(pc, endpoints, fmt.Sprintf("%s    cloudwatch              = %q\n", endpoints, e.url), 1) + resourceHCL
+}
 
 // services returns desired/running of every ACTIVE service of cluster prod, by name.
 func (e *accEnv) services() map[string][2]int {

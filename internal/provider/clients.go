@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -30,11 +31,11 @@ type Clients struct {
 	// ELB calls the Elastic Load Balancing v2 API, to read the target health of services
 	// behind a load balancer.
 	ELB *elasticloadbalancingv2.Client
+	// CloudWatch calls the Amazon CloudWatch API, to read the alarms and metrics of the
+	// analysis gates.
+	CloudWatch *cloudwatch.Client
 	// Region is the AWS Region the clients call, as resolved from the configuration and environment.
 	Region string
-	// CloudWatchEndpoint is the configured endpoints.cloudwatch URL, or "" for the SDK's own
-	// resolution. It is kept for the CloudWatch client that alarm checks will build.
-	CloudWatchEndpoint string
 }
 
 // DefaultMaxRetries is how many times a call is retried when neither max_retries nor
@@ -162,8 +163,12 @@ func newClients(ctx context.Context, cfg clientConfig) (*Clients, error) {
 				o.BaseEndpoint = aws.String(url)
 			}
 		}),
-		Region:             awsCfg.Region,
-		CloudWatchEndpoint: cfg.Endpoints.CloudWatch,
+		CloudWatch: cloudwatch.NewFromConfig(awsCfg, func(o *cloudwatch.Options) {
+			if url := cfg.Endpoints.CloudWatch; url != "" {
+				o.BaseEndpoint = aws.String(url)
+			}
+		}),
+		Region: awsCfg.Region,
 	}, nil
 }
 

@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -16,7 +15,7 @@ import (
 )
 
 // defaultSteadyStateTimeout is the engine's default as the schema writes it: "10m".
-var defaultSteadyStateTimeout = strings.TrimSuffix(deploy.DefaultSteadyStateTimeout.String(), "0s")
+var defaultSteadyStateTimeout = durationText(deploy.DefaultSteadyStateTimeout)
 
 // defaultDeploymentID is "<cluster name>/<name>".
 func defaultDeploymentID(cluster, name string) string {
@@ -86,10 +85,7 @@ func template(ctx context.Context, o types.Object, diags *diag.Diagnostics) depl
 	for _, sr := range listOf[serviceRegistryModel](ctx, m.ServiceRegistries, diags) {
 		t.ServiceRegistries = append(t.ServiceRegistries, sr.RegistryARN.ValueString())
 	}
-	if !m.Tags.IsNull() && !m.Tags.IsUnknown() {
-		t.Tags = map[string]string{}
-		diags.Append(m.Tags.ElementsAs(ctx, &t.Tags, false)...)
-	}
+	t.Tags = stringMap(ctx, m.Tags, diags)
 	return t
 }
 
@@ -150,15 +146,86 @@ func customizedMetric(ctx context.Context, o types.Object, diags *diag.Diagnosti
 	if m == nil {
 		return nil
 	}
-	c := &deploy.CustomizedMetric{
+	return &deploy.CustomizedMetric{
 		Namespace: m.Namespace.ValueString(), MetricName: m.MetricName.ValueString(),
-		Statistic: m.Statistic.ValueString(), Unit: m.Unit.ValueString(),
+		Statistic: m.Statistic.ValueString(), Unit: m.Unit.ValueString(), Dimensions: stringMap(ctx, m.Dimensions, diags),
 	}
-	if !m.Dimensions.IsNull() && !m.Dimensions.IsUnknown() {
-		c.Dimensions = map[string]string{}
-		diags.Append(m.Dimensions.ElementsAs(ctx, &c.Dimensions, false)...)
+}
+
+// analysis converts the analysis block; nil when it is absent. Defaults the schema sets
+// (interval, period, comparison, no_data) arrive as values; statistic, left null in the plan so
+// that it does not show on an expression's metric block, defaults in the engine to Average.
+func analysis(ctx context.Context, o types.Object, diags *diag.Diagnostics) *deploy.Analysis {
+	m := objectOf[analysisModel](ctx, o, diags)
+	if m == nil {
+		return nil
 	}
-	return c
+	p := path.Root("analysis")
+	a := &deploy.Analysis{
+		AlarmNames:  stringsOf(ctx, m.AlarmNames, diags),
+		Interval:    parseDuration(p.AtName("interval"), m.Interval, deploy.DefaultAnalysisInterval, diags),
+		FinalWindow: parseDuration(p.AtName("final_window"), m.FinalWindow, 0, diags),
+	}
+	for _, mc := range listOf[metricCheckModel](ctx, m.Metrics, diags) {
+		c := deploy.MetricCheck{
+			Name: mc.Name.ValueString(), Expression: mc.Expression.ValueString(),
+			Period:    time.Duration(mc.Period.ValueInt64()) * time.Second,
+			Threshold: float64Ptr(mc.Threshold), Comparison: mc.Comparison.ValueString(),
+			BaselineRatio: float64Ptr(mc.BaselineRatio), FailureLimit: int(mc.FailureLimit.ValueInt64()),
+			NoData: mc.NoData.ValueString(),
+		}
+		if c.Expression == "" {
+			c.Metric = &deploy.MetricStat{
+				Namespace: mc.Namespace.ValueString(), MetricName: mc.MetricName.ValueString(),
+				Dimensions: stringMap(ctx, mc.Dimensions, diags), Statistic: mc.Statistic.ValueString(),
+			}
+		}
+		for _, q := range listOf[metricQueryModel](ctx, mc.Queries, diags) {
+			c.Queries = append(c.Queries, deploy.MetricQuery{ID: q.ID.ValueString(), MetricStat: deploy.MetricStat{
+				Namespace: q.Namespace.ValueString(), MetricName: q.MetricName.ValueString(),
+				Dimensions: stringMap(ctx, q.Dimensions, diags), Statistic: q.Statistic.ValueString(),
+			}})
+		}
+		a.Metrics = append(a.Metrics, c)
+	}
+	return a
+}
+
+// stringMap reads a map of strings; nil when it is null or unknown.
+func stringMap(ctx context.Context, m types.Map, diags *diag.Diagnostics) map[string]string {
+	if m.IsNull() || m.IsUnknown() {
+		return nil
+	}
+	out := map[string]string{}
+	diags.Append(m.ElementsAs(ctx, &out, false)...)
+	return out
+}
+
+func float64Ptr(v types.Float64) *float64 {
+	if v.IsNull() || v.IsUnknown() {
+		return nil
+	}
+	f := v.ValueFloat64()
+	return &f
+}
+
+// plannedGates is planned_gates: the gates of the analysis block in words, one per element, the
+// same at plan and after apply because they depend on the configuration alone. It is unknown
+// while part of the block is; an empty list without the block.
+func plannedGates(ctx context.Context, o types.Object) types.List {
+	if !isFullyKnown(o) {
+		return types.ListUnknown(types.StringType)
+	}
+	var diags diag.Diagnostics // the block's own validators report what does not convert
+	a := analysis(ctx, o, &diags)
+	if diags.HasError() {
+		return types.ListUnknown(types.StringType)
+	}
+	vals := []attr.Value{}
+	for _, g := range deploy.DescribeGates(a) {
+		vals = append(vals, types.StringValue(g))
+	}
+	return types.ListValueMust(types.StringType, vals)
 }
 
 // discardUnmanaged reads auto_scaling.discard_unmanaged; false without the block.
@@ -175,6 +242,7 @@ func engineConfig(ctx context.Context, m *phasedDeploymentModel, diags *diag.Dia
 		Service: template(ctx, m.Service, diags), Phases: phases(ctx, m.Phases, diags),
 		AutoScaling:             autoScaling(ctx, m.AutoScaling, diags),
 		DiscardUnmanagedScaling: discardUnmanaged(ctx, m.AutoScaling, diags),
+		Analysis:                analysis(ctx, m.Analysis, diags),
 		RetainOldServices:       int(m.RetainOldServices.ValueInt64()),
 	}
 	if cfg.DeploymentID == "" {

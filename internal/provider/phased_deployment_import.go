@@ -61,7 +61,8 @@ func importIDError(id, problem string) error {
 
 // ImportState discovers a deployment's services (DESIGN.md §10.4): the production service is the
 // highest revision with a non-zero count. Each attribute is set on its own; the blocks that only
-// steer rollouts (service, phase, rollback, timeouts) stay null, which an import cannot know.
+// steer rollouts (service, phase, rollback, analysis, timeouts) stay null, which an import
+// cannot know, and planned_gates is empty.
 func (r *phasedDeploymentResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	cluster, name, deploymentID, err := parseImportID(req.ID)
 	if err != nil {
@@ -88,6 +89,7 @@ func (r *phasedDeploymentResource) ImportState(ctx context.Context, req resource
 		{"retain_old_services", int64(deploy.DefaultRetainOldServices)},
 		{"steady_state_timeout", defaultSteadyStateTimeout},
 		{"planned_action", string(deploy.ActionNone)}, {"planned_phases", phasesList(nil)},
+		{"planned_gates", []string{}},
 		{"revision", m.Revision}, {"service_name", m.ServiceName}, {"service_arn", m.ServiceARN},
 		{"current", m.Current}, {"previous", m.Previous}, {"highest_revision", m.HighestRevision},
 	} {

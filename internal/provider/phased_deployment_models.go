@@ -20,6 +20,7 @@ type phasedDeploymentModel struct {
 	RetainOldServices   types.Int64    `tfsdk:"retain_old_services"`
 	SteadyStateTimeout  types.String   `tfsdk:"steady_state_timeout"`
 	FailedTaskThreshold types.Int64    `tfsdk:"failed_task_threshold"`
+	Analysis            types.Object   `tfsdk:"analysis"`
 	DeploymentID        types.String   `tfsdk:"deployment_id"`
 	Timeouts            timeouts.Value `tfsdk:"timeouts"`
 
@@ -30,6 +31,7 @@ type phasedDeploymentModel struct {
 	Previous        types.Object `tfsdk:"previous"`
 	PlannedPhases   types.List   `tfsdk:"planned_phases"`
 	PlannedAction   types.String `tfsdk:"planned_action"`
+	PlannedGates    types.List   `tfsdk:"planned_gates"`
 	HighestRevision types.Int64  `tfsdk:"highest_revision"`
 	LastRollout     types.Object `tfsdk:"last_rollout"`
 }
@@ -121,6 +123,41 @@ type scheduledActionModel struct {
 	MaxCapacity types.Int64  `tfsdk:"max_capacity"`
 	StartTime   types.String `tfsdk:"start_time"`
 	EndTime     types.String `tfsdk:"end_time"`
+}
+
+// analysisModel is the analysis block: the verification gates of every rollout.
+type analysisModel struct {
+	AlarmNames  types.List   `tfsdk:"alarm_names"`
+	Interval    types.String `tfsdk:"interval"`
+	FinalWindow types.String `tfsdk:"final_window"`
+	Metrics     types.List   `tfsdk:"metric"`
+}
+
+// metricCheckModel is one analysis metric block: a single metric (namespace, metric_name,
+// dimensions, statistic) or a metric math expression over query blocks.
+type metricCheckModel struct {
+	Name          types.String  `tfsdk:"name"`
+	Namespace     types.String  `tfsdk:"namespace"`
+	MetricName    types.String  `tfsdk:"metric_name"`
+	Dimensions    types.Map     `tfsdk:"dimensions"`
+	Statistic     types.String  `tfsdk:"statistic"`
+	Expression    types.String  `tfsdk:"expression"`
+	Queries       types.List    `tfsdk:"query"`
+	Period        types.Int64   `tfsdk:"period"`
+	Threshold     types.Float64 `tfsdk:"threshold"`
+	Comparison    types.String  `tfsdk:"comparison"`
+	BaselineRatio types.Float64 `tfsdk:"baseline_ratio"`
+	FailureLimit  types.Int64   `tfsdk:"failure_limit"`
+	NoData        types.String  `tfsdk:"no_data"`
+}
+
+// metricQueryModel is one query block of an expression.
+type metricQueryModel struct {
+	ID         types.String `tfsdk:"id"`
+	Namespace  types.String `tfsdk:"namespace"`
+	MetricName types.String `tfsdk:"metric_name"`
+	Dimensions types.Map    `tfsdk:"dimensions"`
+	Statistic  types.String `tfsdk:"statistic"`
 }
 
 // serviceRefModel is the current and previous objects.

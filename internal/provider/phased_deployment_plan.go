@@ -32,7 +32,11 @@ func (r *phasedDeploymentResource) ModifyPlan(ctx context.Context, req resource.
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	// The gates depend on the configuration alone, so the plan shows them even when the
+	// rollout itself is known only at apply.
+	plan.PlannedGates = plannedGates(ctx, plan.Analysis)
 	if plan.Cluster.IsUnknown() || plan.Name.IsUnknown() {
+		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 		return
 	}
 	if plan.DeploymentID.IsUnknown() {

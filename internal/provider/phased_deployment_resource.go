@@ -64,7 +64,10 @@ func (r *phasedDeploymentResource) Configure(_ context.Context, req resource.Con
 }
 
 func (r *phasedDeploymentResource) engine() *deploy.Engine {
-	return &deploy.Engine{ECS: r.clients.ECS, AutoScaling: r.clients.AutoScaling, ELB: r.clients.ELB, Log: tflogLogger{}, Poll: r.poll}
+	return &deploy.Engine{
+		ECS: r.clients.ECS, AutoScaling: r.clients.AutoScaling, ELB: r.clients.ELB, CloudWatch: r.clients.CloudWatch,
+		Log: tflogLogger{}, Poll: r.poll,
+	}
 }
 
 // tflogLogger sends the engine's progress to tflog: TF_LOG_PROVIDER=INFO shows each step of a
@@ -110,6 +113,7 @@ func saveResult(ctx context.Context, m *phasedDeploymentModel, in deploy.Preview
 	m.ID = types.StringValue(defaultDeploymentID(in.Config.Cluster, in.Config.Name))
 	m.DeploymentID = types.StringValue(in.Config.DeploymentID)
 	setResult(m, res)
+	m.PlannedGates = plannedGates(ctx, m.Analysis)
 	if m.PlannedAction.IsUnknown() {
 		m.PlannedAction = types.StringValue(string(res.Action))
 	}
@@ -173,6 +177,9 @@ func (r *phasedDeploymentResource) Read(ctx context.Context, req resource.ReadRe
 		st.Previous.TaskDefinition = live.Previous.TaskDefinition
 		state.Previous = refObject(st.Previous)
 	}
+	// planned_gates follows the configuration in state; after an import, which leaves analysis
+	// null, it is the empty list.
+	state.PlannedGates = plannedGates(ctx, state.Analysis)
 	saveView(ctx, resp.Private.SetKey, live.View, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
@@ -242,12 +249,13 @@ func (r *phasedDeploymentResource) ConfigValidators(_ context.Context) []resourc
 	return []resource.ConfigValidator{lastPhaseValidator{}, bakeTimeValidator{}}
 }
 
-// bakeTimeValidator rejects phases whose bake times alone do not fit in the create or update
-// timeout: such a rollout could only end in a timeout and a rollback.
+// bakeTimeValidator rejects phases whose bake times alone, with the analysis block's final
+// window, do not fit in the create or update timeout: such a rollout could only end in a timeout
+// and a rollback.
 type bakeTimeValidator struct{}
 
 func (bakeTimeValidator) Description(_ context.Context) string {
-	return "the phases' bake times together must fit in the create and update timeouts"
+	return "the phases' bake times and analysis.final_window together must fit in the create and update timeouts"
 }
 
 func (v bakeTimeValidator) MarkdownDescription(ctx context.Context) string {
@@ -256,19 +264,30 @@ func (v bakeTimeValidator) MarkdownDescription(ctx context.Context) string {
 
 func (bakeTimeValidator) ValidateResource(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var phaseList types.List
+	var finalWindow types.String
 	var to timeouts.Value
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("phase"), &phaseList)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("analysis").AtName("final_window"), &finalWindow)...)
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("timeouts"), &to)...)
-	if resp.Diagnostics.HasError() || !fullyKnownList(phaseList) || to.IsUnknown() {
+	if resp.Diagnostics.HasError() || !fullyKnownList(phaseList) || finalWindow.IsUnknown() || to.IsUnknown() {
 		return
 	}
 	var diags diag.Diagnostics // a bad duration is reported by its own validator
-	var total time.Duration
+	var bakes time.Duration
 	for _, p := range phases(ctx, phaseList, &diags) {
-		total += p.BakeTime
+		bakes += p.BakeTime
 	}
+	window := parseDuration(path.Root("analysis").AtName("final_window"), finalWindow, 0, &diags)
+	total := bakes + window
 	if diags.HasError() || total == 0 {
 		return
+	}
+	what := fmt.Sprintf("The phases' bake_time values add up to %s", bakes)
+	switch {
+	case bakes == 0:
+		what = fmt.Sprintf("analysis.final_window is %s", window)
+	case window > 0:
+		what = fmt.Sprintf("The phases' bake_time values (%s) and analysis.final_window (%s) add up to %s", bakes, window, total)
 	}
 	for _, op := range []struct {
 		name string
@@ -280,8 +299,8 @@ func (bakeTimeValidator) ValidateResource(ctx context.Context, req resource.Vali
 			continue
 		}
 		resp.Diagnostics.AddAttributeError(path.Root("timeouts"), "Bake Times Exceed the Timeout",
-			fmt.Sprintf("The phases' bake_time values add up to %s, more than the %s timeout of %s, so every rollout would time out and roll back. Raise timeouts.%s above %s plus the time the phases take to start and stop tasks, or shorten the bake times.",
-				total, op.name, limit, op.name, total))
+			fmt.Sprintf("%s, more than the %s timeout of %s, so every rollout would time out and roll back. Raise timeouts.%s above %s plus the time the phases take to start and stop tasks, or shorten the bake times or the final window.",
+				what, op.name, limit, op.name, total))
 		return
 	}
 }

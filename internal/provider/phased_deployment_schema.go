@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"regexp"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
@@ -157,6 +158,11 @@ func (r *phasedDeploymentResource) Schema(ctx context.Context, _ resource.Schema
 				Computed:            true,
 				MarkdownDescription: "The highest revision number ever created for this deployment, rolled-back ones included.",
 			},
+			"planned_gates": schema.ListAttribute{
+				ElementType: types.StringType, Computed: true,
+				MarkdownDescription: "The verification gates of the `analysis` block in words, one per alarm and per metric check, " +
+					"and when they are read; empty without the block. Shown by `terraform plan`.",
+			},
 			"last_rollout": schema.SingleNestedAttribute{
 				Computed:            true,
 				MarkdownDescription: "The last rollout: its revision, `status` (`succeeded` or `rolled_back`), `reason`, and RFC 3339 start and finish times.",
@@ -174,6 +180,7 @@ func (r *phasedDeploymentResource) Schema(ctx context.Context, _ resource.Schema
 			"phase":        phaseBlock(),
 			"rollback":     rollbackBlock(),
 			"auto_scaling": autoScalingBlock(),
+			"analysis":     analysisBlock(),
 			"timeouts":     timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
 		},
 	}
@@ -440,5 +447,188 @@ func scheduledActionBlock() schema.Block {
 				},
 			},
 		},
+	}
+}
+
+// metricStatistic is a statistic GetMetricData takes for a metric check: the five basic ones or
+// a percentile pNN, pNN.N or pNN.NN.
+var metricStatistic = regexp.MustCompile(`^(Average|Sum|Minimum|Maximum|SampleCount|p(\d{1,2}(\.\d{1,2})?|100))$`)
+
+// queryIDPattern is GetMetricData's MetricDataQuery Id: a lowercase letter first, then letters,
+// digits and underscores.
+var queryIDPattern = regexp.MustCompile(`^[a-z][a-zA-Z0-9_]*$`)
+
+// Defaults of the analysis block, as the schema writes them.
+const (
+	defaultAnalysisInterval = "10s"
+	defaultMetricPeriod     = 60
+	defaultComparison       = "GreaterThanThreshold"
+)
+
+var comparisons = []string{"GreaterThanThreshold", "GreaterThanOrEqualToThreshold", "LessThanThreshold", "LessThanOrEqualToThreshold"}
+
+func analysisBlock() schema.Block {
+	return schema.SingleNestedBlock{
+		MarkdownDescription: "Verification gates (see the section of that name): CloudWatch alarms that must not be in `ALARM`, like " +
+			"ECS's deployment alarms, and metric checks the new revision must pass, like the metrics of an Argo Rollouts " +
+			"analysis. They are read every `interval` from each phase's scale-up through the end of its bake, and for " +
+			"`final_window` after the last phase; a breach fails the phase and rolls the rollout back in reverse order. " +
+			"Before any write, a rollout refuses to start when an alarm does not exist or is already in `ALARM`. " +
+			"A post-production rollback (re-applying the previous task definition) is not gated.",
+		Attributes: map[string]schema.Attribute{
+			"alarm_names": schema.ListAttribute{
+				ElementType: types.StringType, Optional: true,
+				MarkdownDescription: "Names of CloudWatch alarms, metric or composite, up to 100: any of them in `ALARM` fails the phase. " +
+					"Each must exist when a rollout starts.",
+				Validators: []validator.List{
+					listvalidator.SizeAtMost(100),
+					listvalidator.UniqueValues(),
+					listvalidator.ValueStringsAre(stringvalidator.LengthBetween(1, 255)),
+				},
+			},
+			"interval": schema.StringAttribute{
+				Optional: true, Computed: true, Default: stringdefault.StaticString(defaultAnalysisInterval),
+				MarkdownDescription: "How often the gates are read, as a duration from `\"1s\"` to `\"1h\"`: a breach is noticed within " +
+					"one interval. Defaults to `\"10s\"`.",
+				Validators: []validator.String{durationBetween(time.Second, time.Hour)},
+			},
+			"final_window": schema.StringAttribute{
+				Optional: true, Computed: true, Default: stringdefault.StaticString("0s"),
+				MarkdownDescription: "How long to keep reading the gates after the last phase reached its counts and baked, as a " +
+					"duration such as `\"5m\"`, while the old revision is still there to roll back to; it counts against the " +
+					"create and update timeouts like a bake time. Defaults to `\"0s\"`.",
+				Validators: []validator.String{duration()},
+			},
+		},
+		Blocks: map[string]schema.Block{"metric": metricCheckBlock()},
+	}
+}
+
+func metricCheckBlock() schema.Block {
+	return schema.ListNestedBlock{
+		MarkdownDescription: "Metric checks, up to 10, each a CloudWatch metric (`namespace`, `metric_name`, `dimensions`, " +
+			"`statistic`) or a metric math `expression` over `query` blocks, read over its last `period`. A check fails an " +
+			"evaluation when its value crosses `threshold`, or, with `baseline_ratio`, when it exceeds that ratio of the " +
+			"previous revision's value; the phase fails when a check has failed more than `failure_limit` times. In dimension " +
+			"values, `{{service}}` stands for the new revision's service name (`<name>__<N>`) and `{{previous_service}}` for " +
+			"the previous one's, so that a check follows the revisions; they are plain text in HCL and need no escaping.",
+		Validators: []validator.List{listvalidator.SizeAtMost(10), uniqueNames("name")},
+		NestedObject: schema.NestedBlockObject{
+			Validators: []validator.Object{metricCheckForm(), atLeastOneOf("threshold", "baseline_ratio"), baselineComparison()},
+			Attributes: map[string]schema.Attribute{
+				"name": schema.StringAttribute{
+					Required: true, MarkdownDescription: "Name of the check, unique within the block; errors and `planned_gates` use it.",
+					Validators: []validator.String{stringvalidator.LengthBetween(1, 255)},
+				},
+				"namespace": schema.StringAttribute{
+					Optional: true, MarkdownDescription: "Namespace of the metric, for example `AWS/ECS`. With `metric_name`, and not with `expression`.",
+					Validators: []validator.String{stringvalidator.LengthBetween(1, 255)},
+				},
+				"metric_name": schema.StringAttribute{
+					Optional: true, MarkdownDescription: "Name of the metric, for example `Errors`. With `namespace`, and not with `expression`.",
+					Validators: []validator.String{stringvalidator.LengthBetween(1, 255)},
+				},
+				"dimensions": metricDimensions(),
+				"statistic":  metricStatisticAttribute(),
+				"expression": schema.StringAttribute{
+					Optional: true,
+					MarkdownDescription: "A CloudWatch metric math expression over the `query` blocks' `id`s, for example " +
+						"`100 * errors / requests`, instead of `namespace` and `metric_name`.",
+					Validators: []validator.String{stringvalidator.LengthBetween(1, 2048)},
+				},
+				"period": schema.Int64Attribute{
+					Optional: true, Computed: true, Default: int64default.StaticInt64(defaultMetricPeriod),
+					MarkdownDescription: "Period of the metric in seconds, as GetMetricData takes it: 1, 5, 10, 20 or 30 for " +
+						"high-resolution metrics, otherwise a multiple of 60. Each evaluation reads the newest datapoint of the " +
+						"last two periods. Defaults to `60`.",
+					Validators: []validator.Int64{metricPeriod()},
+				},
+				"threshold": schema.Float64Attribute{
+					Optional:            true,
+					MarkdownDescription: "The value the metric must not cross, by `comparison`. Give this, `baseline_ratio`, or both.",
+				},
+				"comparison": schema.StringAttribute{
+					Optional: true, Computed: true, Default: stringdefault.StaticString(defaultComparison),
+					MarkdownDescription: "How a value crosses `threshold`, in CloudWatch alarms' words: `GreaterThanThreshold`, " +
+						"`GreaterThanOrEqualToThreshold`, `LessThanThreshold` or `LessThanOrEqualToThreshold`. " +
+						"Defaults to `GreaterThanThreshold`.",
+					Validators: []validator.String{stringvalidator.OneOf(comparisons...)},
+				},
+				"baseline_ratio": schema.Float64Attribute{
+					Optional: true,
+					MarkdownDescription: "Baseline comparison: the check fails when the new revision's value exceeds `baseline_ratio` × " +
+						"the previous revision's over the same window, the previous value read from the same metric with " +
+						"`{{service}}` naming the previous revision's service. With `threshold` too, it fails only when the " +
+						"value also crosses the threshold, an absolute floor under which the ratio does not matter. On a first " +
+						"deployment there is no previous revision and the baseline part passes. Greater than 0, and only " +
+						"with a `comparison` of `GreaterThanThreshold` or `GreaterThanOrEqualToThreshold`.",
+					Validators: []validator.Float64{positive()},
+				},
+				"failure_limit": schema.Int64Attribute{
+					Optional: true, Computed: true, Default: int64default.StaticInt64(0),
+					MarkdownDescription: "How many failed evaluations the check tolerates over a rollout; one more fails the phase. " +
+						"Defaults to `0`.",
+					Validators: []validator.Int64{int64validator.AtLeast(0)},
+				},
+				"no_data": schema.StringAttribute{
+					Optional: true, Computed: true, Default: stringdefault.StaticString(deploy.NoDataWait),
+					MarkdownDescription: "What an evaluation without data means (a quiet canary is not a healthy one): `fail` fails " +
+						"the evaluation, `pass` passes it, and `wait` lets the phase finish only once the check has passed with " +
+						"data, so a phase without data runs into `steady_state_timeout`. Defaults to `wait`.",
+					Validators: []validator.String{stringvalidator.OneOf(deploy.NoDataFail, deploy.NoDataPass, deploy.NoDataWait)},
+				},
+			},
+			Blocks: map[string]schema.Block{"query": metricQueryBlock()},
+		},
+	}
+}
+
+func metricQueryBlock() schema.Block {
+	return schema.ListNestedBlock{
+		MarkdownDescription: "A metric that `expression` refers to by `id`; only with `expression`.",
+		Validators:          []validator.List{listvalidator.SizeAtMost(10), uniqueNames("id")},
+		NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				Required: true, MarkdownDescription: "Name of the metric in `expression`: a lowercase letter, then letters, digits and underscores.",
+				Validators: []validator.String{
+					stringvalidator.LengthBetween(1, 255),
+					stringvalidator.RegexMatches(queryIDPattern, "must start with a lowercase letter and contain only letters, digits and underscores"),
+				},
+			},
+			"namespace": schema.StringAttribute{
+				Required: true, MarkdownDescription: "Namespace of the metric.",
+				Validators: []validator.String{stringvalidator.LengthBetween(1, 255)},
+			},
+			"metric_name": schema.StringAttribute{
+				Required: true, MarkdownDescription: "Name of the metric.",
+				Validators: []validator.String{stringvalidator.LengthBetween(1, 255)},
+			},
+			"dimensions": metricDimensions(),
+			"statistic":  metricStatisticAttribute(),
+		}},
+	}
+}
+
+func metricDimensions() schema.MapAttribute {
+	return schema.MapAttribute{
+		ElementType: types.StringType, Optional: true,
+		MarkdownDescription: "Dimensions of the metric, name to value. `{{service}}` in a value is the new revision's service " +
+			"name and `{{previous_service}}` the previous revision's (empty on a first deployment), for example " +
+			"`{ ClusterName = \"prod\", ServiceName = \"{{service}}\" }`.",
+		Validators: []validator.Map{
+			mapvalidator.SizeAtMost(30),
+			mapvalidator.KeysAre(stringvalidator.LengthBetween(1, 255)),
+			mapvalidator.ValueStringsAre(stringvalidator.LengthBetween(1, 1024), dimensionPlaceholders()),
+		},
+	}
+}
+
+func metricStatisticAttribute() schema.StringAttribute {
+	return schema.StringAttribute{
+		Optional: true,
+		MarkdownDescription: "`Average`, `Sum`, `Minimum`, `Maximum`, `SampleCount`, or a percentile such as `p99` or `p99.9`. " +
+			"Defaults to `Average`.",
+		Validators: []validator.String{stringvalidator.RegexMatches(metricStatistic,
+			"must be Average, Sum, Minimum, Maximum, SampleCount or a percentile pNN or pNN.NN")},
 	}
 }

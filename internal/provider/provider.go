@@ -181,7 +181,7 @@ func (p *ecsProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 						Validators:          []validator.String{httpURL()},
 					},
 					"cloudwatch": schema.StringAttribute{
-						MarkdownDescription: "Base URL of the Amazon CloudWatch API, e.g. `http://127.0.0.1:4599`. Accepted and validated, but not used yet: no CloudWatch call is made until rollouts can be gated on CloudWatch alarms and metrics.",
+						MarkdownDescription: "Base URL of the Amazon CloudWatch API, which serves the alarms and metrics of `analysis` gates, e.g. `http://127.0.0.1:4599`.",
 						Optional:            true,
 						Validators:          []validator.String{httpURL()},
 					},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
@@ -63,9 +64,18 @@ func checkHTTPURL(raw string) error {
 // negative.
 func duration() validator.String { return durationValidator{} }
 
-type durationValidator struct{}
+// durationBetween returns a validator of Go duration strings from lo to hi, both included.
+func durationBetween(lo, hi time.Duration) validator.String {
+	return durationValidator{lo: lo, hi: hi}
+}
 
-func (durationValidator) Description(_ context.Context) string {
+// durationValidator implements duration and durationBetween; hi 0 means no upper bound.
+type durationValidator struct{ lo, hi time.Duration }
+
+func (v durationValidator) Description(_ context.Context) string {
+	if v.hi > 0 {
+		return fmt.Sprintf(`value must be a duration such as "30s" or "2m", from %s to %s`, durationText(v.lo), durationText(v.hi))
+	}
 	return `value must be a duration such as "30s", "2m" or "1h30m", not negative`
 }
 
@@ -78,10 +88,22 @@ func (v durationValidator) ValidateString(ctx context.Context, req validator.Str
 		return
 	}
 	d, err := time.ParseDuration(req.ConfigValue.ValueString())
-	if err != nil || d < 0 {
+	if err != nil || d < v.lo || v.hi > 0 && d > v.hi {
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Duration",
 			fmt.Sprintf("%s: %q is not one (%s).", req.Path, req.ConfigValue.ValueString(), v.Description(ctx)))
 	}
+}
+
+// durationText writes a duration the way a configuration does: "1h", "10m", "1m30s".
+func durationText(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // exactlyOneOf returns an object validator that requires exactly one of two attributes of the
