@@ -30,7 +30,7 @@ import (
 // permission to tag resources on creation").
 var extraActions = map[string]string{
 	"ecs:TagResource":             "CreateService with tags (the ownership tags) is authorized as ecs:TagResource too",
-	"cloudwatch:DescribeAlarms":   "PutScalingPolicy and DeleteScalingPolicy manage target tracking alarms as the caller",
+	"cloudwatch:DescribeAlarms":   "PutScalingPolicy and DeleteScalingPolicy manage target tracking alarms as the caller (the analysis gates call it too)",
 	"cloudwatch:PutMetricAlarm":   "PutScalingPolicy creates the alarms of a target tracking policy as the caller",
 	"cloudwatch:DeleteAlarms":     "DeleteScalingPolicy deletes those alarms as the caller",
 	"iam:CreateServiceLinkedRole": "the first RegisterScalableTarget of an account creates Application Auto Scaling's ECS service-linked role",
@@ -65,6 +65,9 @@ func TestPolicyAllowsEveryCall(t *testing.T) {
 	}
 	for _, m := range methods(reflect.TypeFor[deploy.ELBAPI]()) {
 		called["elasticloadbalancing:"+m] = true
+	}
+	for _, m := range methods(reflect.TypeFor[deploy.CloudWatchAPI]()) {
+		called["cloudwatch:"+m] = true
 	}
 	for _, a := range sourceCalls(t, filepath.Join("..", "internal", "deploy"), filepath.Join("..", "internal", "provider")) {
 		called[a] = true

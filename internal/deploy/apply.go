@@ -59,6 +59,9 @@ func (e *Engine) observe(ctx context.Context, in *PreviewInput, action Action, d
 		if err = e.checkLoadBalancers(ctx, in.Config.Service.LoadBalancers, td); err != nil {
 			return nil, nil, err
 		}
+		if err = e.checkAnalysisPreflight(ctx, in.Config.Analysis); err != nil {
+			return nil, nil, err
+		}
 	}
 	r := e.newRun(in.Config, cluster)
 	inv, err := e.discover(ctx, r.cfg, cluster, st)
@@ -91,6 +94,9 @@ func (e *Engine) observe(ctx context.Context, in *PreviewInput, action Action, d
 			return nil, nil, err
 		}
 		if err = e.checkLoadBalancers(ctx, in.Config.Service.LoadBalancers, td); err != nil {
+			return nil, nil, err
+		}
+		if err = e.checkAnalysisPreflight(ctx, in.Config.Analysis); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 )
 
@@ -36,6 +37,13 @@ type AutoScalingAPI interface {
 	PutScheduledAction(ctx context.Context, in *applicationautoscaling.PutScheduledActionInput, optFns ...func(*applicationautoscaling.Options)) (*applicationautoscaling.PutScheduledActionOutput, error)
 	DeleteScheduledAction(ctx context.Context, in *applicationautoscaling.DeleteScheduledActionInput, optFns ...func(*applicationautoscaling.Options)) (*applicationautoscaling.DeleteScheduledActionOutput, error)
 	DescribeScheduledActions(ctx context.Context, in *applicationautoscaling.DescribeScheduledActionsInput, optFns ...func(*applicationautoscaling.Options)) (*applicationautoscaling.DescribeScheduledActionsOutput, error)
+}
+
+// CloudWatchAPI is the part of the CloudWatch client the analysis gates call.
+// *cloudwatch.Client implements it.
+type CloudWatchAPI interface {
+	DescribeAlarms(ctx context.Context, in *cloudwatch.DescribeAlarmsInput, optFns ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error)
+	GetMetricData(ctx context.Context, in *cloudwatch.GetMetricDataInput, optFns ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error)
 }
 
 // Clock is the engine's time source; tests may inject one.
@@ -88,10 +96,12 @@ type Engine struct {
 	ECS         ECSAPI
 	AutoScaling AutoScalingAPI
 	// ELB reads target health; it is needed only for services behind a load balancer.
-	ELB   ELBAPI
-	Clock Clock  // default RealClock
-	Log   Logger // default: discard
-	Poll  PollConfig
+	ELB ELBAPI
+	// CloudWatch reads the analysis gates; it is needed only for a rollout with analysis.
+	CloudWatch CloudWatchAPI
+	Clock      Clock  // default RealClock
+	Log        Logger // default: discard
+	Poll       PollConfig
 }
 
 func (e *Engine) clock() Clock {

@@ -205,6 +205,9 @@ func (r *run) deploy(ctx context.Context, inv *inventory, pv *Preview) (*Result,
 		ro.fromSvc, ro.fromARN, ro.prod = prod.Name, prod.ARN, prod
 		ro.setRestore(captured)
 	}
+	if r.cfg.Analysis != nil {
+		ro.gate = newGate(r.e, r.cfg.Analysis, newSvc, ro.fromSvc)
+	}
 	return ro.execute(ctx)
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
 	aastypes "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling/types"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -47,6 +48,7 @@ type env struct {
 	ecs   *ecs.Client
 	aas   *applicationautoscaling.Client
 	elb   *elbv2.Client
+	cw    *cloudwatch.Client
 	eng   *deploy.Engine
 	log   *recLog
 
@@ -165,7 +167,8 @@ func startEnv(t *testing.T, clock *ecslocal.FakeClock, with ...func(*ecslocal.Op
 	e.ecs = ecs.NewFromConfig(cfg, func(o *ecs.Options) { o.BaseEndpoint = aws.String(hs.URL) })
 	e.aas = applicationautoscaling.NewFromConfig(cfg, func(o *applicationautoscaling.Options) { o.BaseEndpoint = aws.String(hs.URL) })
 	e.elb = elbv2.NewFromConfig(cfg, func(o *elbv2.Options) { o.BaseEndpoint = aws.String(hs.URL) })
-	e.eng = &deploy.Engine{ECS: e.ecs, AutoScaling: e.aas, ELB: e.elb, Log: e.log, Poll: testPoll}
+	e.cw = cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) { o.BaseEndpoint = aws.String(hs.URL) })
+	e.eng = &deploy.Engine{ECS: e.ecs, AutoScaling: e.aas, ELB: e.elb, CloudWatch: e.cw, Log: e.log, Poll: testPoll}
 	if clock != nil {
 		e.eng.Clock = clock
 	}

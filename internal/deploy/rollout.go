@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -30,7 +31,10 @@ type phaseRun struct {
 	// the suspension); otherwise what state recorded, registered anew.
 	restore    *scalingSettings
 	registered bool
-	started    time.Time
+	// gate holds the analysis gates of a deployment's rollout; nil without analysis, and for a
+	// post-production rollback, which no gate may stop.
+	gate    *gate
+	started time.Time
 	// sorted holds the stopped tasks of toSvc that a phase has sorted into failures and ECS's
 	// own replacements, so that a later phase does not count or read them again.
 	sorted map[string]bool
@@ -53,6 +57,9 @@ func (r *phaseRun) execute(ctx context.Context) (*Result, error) {
 		if err := r.runPhase(ctx, phase, pc, threshold); err != nil {
 			return r.fail(ctx, err)
 		}
+	}
+	if err := r.finalWindow(ctx, threshold); err != nil {
+		return r.fail(ctx, err)
 	}
 	// Finish: auto scaling onto the new revision, then off the old one.
 	if err := r.handOverScaling(ctx); err != nil {
@@ -93,6 +100,7 @@ func (r *phaseRun) runPhase(ctx context.Context, phase int, pc PhaseCounts, thre
 		maps.Copy(r.sorted, w.failed)
 		maps.Copy(r.sorted, w.replaced)
 	}()
+	defer r.watchGates()()
 	stage := fmt.Sprintf("scaling %s up to %d tasks", r.toSvc, pc.New)
 	if err := r.scale(ctx, r.toSvc, pc.New); err != nil {
 		return &stageError{phase, stage, apiFailure(ctx, err)}
@@ -100,6 +108,7 @@ func (r *phaseRun) runPhase(ctx context.Context, phase int, pc PhaseCounts, thre
 	if err := r.waitFor(ctx, "start", []goal{{name: r.toSvc, count: pc.New}}, w); err != nil {
 		return &stageError{phase, stage, err}
 	}
+	r.gate.tasksRunning(r.e.clock().Now())
 	if r.fromSvc != "" && r.desired[r.fromSvc] != pc.Old {
 		stage = fmt.Sprintf("scaling %s down to %d tasks", r.fromSvc, pc.Old)
 		if err := r.scale(ctx, r.fromSvc, pc.Old); err != nil {
@@ -118,8 +127,67 @@ func (r *phaseRun) runPhase(ctx context.Context, phase int, pc PhaseCounts, thre
 			return &stageError{phase, stage, err}
 		}
 	}
+	if err := r.awaitGates(ctx, goal{name: r.toSvc, count: pc.New}, w); err != nil {
+		return &stageError{phase, "waiting for the analysis metrics to pass", err}
+	}
 	r.step(ctx, fmt.Sprintf("phase %d of %d done: %s at %d%s", phase, len(r.phases), r.toSvc, pc.New, r.oldPart(", ", " at ", pc.Old)),
 		map[string]any{"phase": phase})
+	return nil
+}
+
+// watchGates makes the analysis gates part of every wait from now on, reading them at once,
+// and returns what ends that.
+func (r *phaseRun) watchGates() func() {
+	if r.gate == nil {
+		return func() {}
+	}
+	r.gate.startPhase(r.e.clock().Now())
+	r.wt.gate = r.gate
+	return func() { r.wt.gate = nil }
+}
+
+// awaitGates holds a phase until every metric check whose no_data is "wait" has passed with
+// data in it, reading the gates on their cadence and watching the new revision, for at most
+// steady_state_timeout.
+func (r *phaseRun) awaitGates(ctx context.Context, hold goal, w *watch) error {
+	if r.gate == nil {
+		return nil
+	}
+	clock := r.e.clock()
+	start := clock.Now()
+	seen := func(svc types.Service) { r.seen[r.toSvc] = svc }
+	for pending := r.gate.pending(); len(pending) > 0; pending = r.gate.pending() {
+		if clock.Now().Sub(start) >= r.cfg.SteadyStateTimeout {
+			return &PhaseFailure{Kind: FailureAnalysis, Message: fmt.Sprintf(
+				"metric check %s had no data for %s within steady_state_timeout (%s); with no_data = \"wait\" a phase completes only once each check has passed with data",
+				strings.Join(pending, ", "), r.toSvc, r.cfg.SteadyStateTimeout)}
+		}
+		if err := r.wt.pause(ctx, max(r.gate.until(clock.Now()), time.Millisecond), hold, w, seen); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// finalWindow watches the new revision at its full count, gates included, for the analysis's
+// final window after the last phase.
+func (r *phaseRun) finalWindow(ctx context.Context, threshold int) error {
+	if r.gate == nil || r.cfg.Analysis.FinalWindow <= 0 {
+		return nil
+	}
+	phase := len(r.phases)
+	d := r.cfg.Analysis.FinalWindow
+	stage := fmt.Sprintf("watching the final analysis window of %s", d)
+	r.step(ctx, fmt.Sprintf("final analysis window: watching %s at %d tasks for %s", r.toSvc, r.target, d), map[string]any{"final_window": d.String()})
+	w := newWatch(r.seen[r.toSvc], r.target, threshold, r.e.clock().Now(), r.sorted)
+	defer r.watchGates()()
+	hold := goal{name: r.toSvc, count: r.target}
+	if err := r.wt.pause(ctx, d, hold, w, func(svc types.Service) { r.seen[r.toSvc] = svc }); err != nil {
+		return &stageError{phase, stage, err}
+	}
+	if err := r.awaitGates(ctx, hold, w); err != nil {
+		return &stageError{phase, stage, err}
+	}
 	return nil
 }
 

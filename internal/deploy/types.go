@@ -37,7 +37,67 @@ type Config struct {
 	// production that the configuration does not describe (DESIGN.md §8.3); without it the
 	// rollout refuses to start.
 	DiscardUnmanagedScaling bool
+	// Analysis gates a rollout's phases on CloudWatch alarms and metrics; nil for none.
+	Analysis *Analysis
 }
+
+// Analysis is the verification gates of a rollout (DESIGN.md §7.7): CloudWatch alarms that
+// must not be in ALARM, and metric checks the new revision must pass, watched from each phase's
+// scale-up through its bake, and for FinalWindow after the last phase.
+type Analysis struct {
+	AlarmNames  []string
+	Interval    time.Duration // how often the gates are read; 0 is DefaultAnalysisInterval
+	FinalWindow time.Duration
+	Metrics     []MetricCheck
+}
+
+// DefaultAnalysisInterval is how often gates are read when Analysis.Interval is 0.
+const DefaultAnalysisInterval = 10 * time.Second
+
+// MetricCheck is one metric gate: a CloudWatch metric (Metric) or a metric math expression over
+// Queries, read over its last Period; it fails an evaluation when its value crosses Threshold
+// (by Comparison) and, with BaselineRatio, exceeds that ratio of the same query on the previous
+// revision's service over the same window. In dimension values, "{{service}}" names the new
+// revision's service and "{{previous_service}}" the previous one's.
+type MetricCheck struct {
+	Name          string
+	Metric        *MetricStat // nil when Expression is set
+	Expression    string
+	Queries       []MetricQuery
+	Period        time.Duration
+	Threshold     *float64
+	Comparison    string   // GreaterThanThreshold (default), GreaterThanOrEqualToThreshold, LessThanThreshold, LessThanOrEqualToThreshold
+	BaselineRatio *float64 // the new value may be at most this times the previous revision's
+	FailureLimit  int      // failed evaluations tolerated; one more fails the phase
+	NoData        string   // NoDataFail, NoDataPass or NoDataWait (default)
+}
+
+// MetricStat is a CloudWatch metric and the statistic read of it.
+type MetricStat struct {
+	Namespace  string
+	MetricName string
+	Dimensions map[string]string
+	Statistic  string // Average, Sum, Minimum, Maximum, SampleCount or pNN
+}
+
+// MetricQuery is a named metric an expression refers to.
+type MetricQuery struct {
+	ID string
+	MetricStat
+}
+
+// What "no data" means to a metric check.
+const (
+	NoDataFail = "fail" // a check without data fails the evaluation
+	NoDataPass = "pass" // a check without data passes
+	NoDataWait = "wait" // a phase does not complete until the check has passed with data
+)
+
+// Placeholders in a metric check's dimension values.
+const (
+	ServicePlaceholder         = "{{service}}"
+	PreviousServicePlaceholder = "{{previous_service}}"
+)
 
 // ServiceTemplate is what every revision's service is created with.
 type ServiceTemplate struct {

@@ -250,6 +250,8 @@ type waiter struct {
 	// created holds when this run created each service: ECS's reads are eventually
 	// consistent, and a service just created may be MISSING from DescribeServices for a while.
 	created map[string]time.Time
+	// gate, while a phase runs, is read on its own cadence by every wait and pause.
+	gate *gate
 }
 
 // drainsAtOnce reports goals whose services are all behind a load balancer.
@@ -293,8 +295,12 @@ func (wt *waiter) wait(ctx context.Context, kind string, goals []goal, w *watch,
 	health := map[string]*servingCount{} // the last health read of each goal's service
 	pace := wt.newPace(kind, goals)
 	for {
-		if err := clock.Sleep(ctx, min(pace.next(clock.Now().Sub(start)), max(deadline.Sub(clock.Now()), 0))); err != nil {
+		now := clock.Now()
+		if err := clock.Sleep(ctx, min(pace.next(now.Sub(start)), max(deadline.Sub(now), 0), wt.gate.until(now))); err != nil {
 			return nil, cancelled(err)
+		}
+		if err := wt.gate.poll(ctx); err != nil {
+			return nil, err
 		}
 		wt.calls++
 		found, appearing, err := wt.look(ctx, names)
@@ -453,8 +459,9 @@ func apiPhaseFailure(ctx context.Context, err error) error {
 	return &PhaseFailure{Kind: FailureAPI, Message: err.Error(), Err: err}
 }
 
-// pause waits d (a bake time) while watching the new revision for failures. It polls at the
-// maximum interval, since nothing is expected to change.
+// pause waits d (a bake time) while watching the new revision for failures and reading the
+// analysis gates when they are due. It polls at the maximum interval, since nothing is expected
+// to change.
 func (wt *waiter) pause(ctx context.Context, d time.Duration, hold goal, w *watch, seen func(types.Service)) error {
 	clock := wt.e.clock()
 	end := clock.Now().Add(d)
@@ -463,8 +470,11 @@ func (wt *waiter) pause(ctx context.Context, d time.Duration, hold goal, w *watc
 		if left <= 0 {
 			return nil
 		}
-		if err := clock.Sleep(ctx, min(left, wt.poll.Max)); err != nil {
+		if err := clock.Sleep(ctx, min(left, wt.poll.Max, wt.gate.until(clock.Now()))); err != nil {
 			return cancelled(err)
+		}
+		if err := wt.gate.poll(ctx); err != nil {
+			return err
 		}
 		wt.calls++
 		found, err := wt.e.findServices(ctx, wt.cluster, []string{hold.name})
