@@ -54,11 +54,18 @@ func (r *report) detail(format string, args ...any) {
 func main() {
 	out := flag.String("out", "BENCHMARKS.md", "where to write the report")
 	terraform := flag.String("terraform", "bin/terraform", "Terraform binary for the plan benchmarks")
+	only := flag.String("only", "", `run one benchmark and print its figures, writing no report: "analysis"`)
 	flag.Parse()
 	log.SetFlags(0)
 	ctx := context.Background()
 	rep := &report{}
 	start := time.Now()
+	if *only == "analysis" {
+		must(benchAnalysisGate(ctx, rep))
+		return
+	} else if *only != "" {
+		log.Fatalf("-only %q: the only one is analysis", *only)
+	}
 
 	// The long, mostly idle runs go side by side with each other and with the rest.
 	var wg sync.WaitGroup
@@ -71,6 +78,7 @@ func main() {
 	must(benchRollback(ctx, rep, false))
 	must(benchRollback(ctx, rep, true))
 	must(benchHealthGate(ctx, rep))
+	must(benchAnalysisGate(ctx, rep))
 	must(benchDiscovery(ctx, rep))
 	must(benchTerraformPlan(ctx, rep, *terraform))
 	wg.Wait()
