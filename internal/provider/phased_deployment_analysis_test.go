@@ -35,11 +35,12 @@ const analysisPhases = `
 // phaseCounts are the new revision's counts after each phase of analysisPhases, out of 4.
 var phaseCounts = []int{1, 2, 4}
 
-// withTimeScale makes ecslocal's CloudWatch periods (and its metric labels' periods) 100 times
-// shorter: a 60-second period lasts 600 ms, so alarms evaluate and metrics accrue within a test.
-func (e *accEnv) withTimeScale(f float64) {
+// withShortPeriods makes ecslocal's CloudWatch periods (and its metric labels' periods) 100
+// times shorter: a 60-second period lasts 600 ms, so alarms evaluate and metrics accrue within a
+// test.
+func (e *accEnv) withShortPeriods() {
 	c := e.srv.CurrentConfig()
-	c.TimeScale = f
+	c.TimeScale = 0.01
 	e.srv.Configure(c)
 }
 
@@ -267,7 +268,7 @@ func TestAccPhasedDeployment_analysisAlarmSetDuringBake(t *testing.T) {
 // revision's service fires from what its tasks emit; the old revision emits none.
 func TestAccPhasedDeployment_analysisMetricAlarmFromNewRevision(t *testing.T) {
 	e := newAccEnv(t)
-	e.withTimeScale(0.01)
+	e.withShortPeriods()
 	// Three periods over the threshold: the alarm fires about 2 s after web__3's first task
 	// runs, while phase 2 bakes.
 	e.putErrorsAlarm("web__2-errors", "web__2", 3, 60)
@@ -291,7 +292,7 @@ func TestAccPhasedDeployment_analysisMetricAlarmFromNewRevision(t *testing.T) {
 // revision's service ({{service}}) fails when their sum crosses the threshold.
 func TestAccPhasedDeployment_analysisMetricOverThreshold(t *testing.T) {
 	e := newAccEnv(t)
-	e.withTimeScale(0.01)
+	e.withShortPeriods()
 	testAccGate(t, e, gateCase{
 		oldTD: "web:1", goodTD: e.registerEmitting("Errors=0/min"), badTD: e.registerEmitting("Errors=5/min"),
 		analysis: func(string) string {
@@ -319,7 +320,7 @@ func TestAccPhasedDeployment_analysisMetricOverThreshold(t *testing.T) {
 // passes; web__3 errs at 5 in 100, more than 1.2 × web__2's rate, and is rolled back.
 func TestAccPhasedDeployment_analysisBaselineComparison(t *testing.T) {
 	e := newAccEnv(t)
-	e.withTimeScale(0.01)
+	e.withShortPeriods()
 	steady := e.registerEmitting("Errors=2/min", "Requests=100/min")
 	testAccGate(t, e, gateCase{
 		oldTD: steady, goodTD: e.registerEmitting("Errors=2/min", "Requests=100/min"), badTD: e.registerEmitting("Errors=5/min", "Requests=100/min"),
@@ -360,7 +361,7 @@ func TestAccPhasedDeployment_analysisBaselineComparison(t *testing.T) {
 // within phase 2's bake.
 func TestAccPhasedDeployment_analysisNoDataFails(t *testing.T) {
 	e := newAccEnv(t)
-	e.withTimeScale(0.01)
+	e.withShortPeriods()
 	testAccGate(t, e, gateCase{
 		oldTD: "web:1", goodTD: e.registerEmitting("Heartbeats=1/min"), badTD: "web:4",
 		analysis: func(string) string {
