@@ -43,7 +43,8 @@ func (e *Engine) operate(ctx context.Context, in PreviewInput, action Action, pl
 // deployment's services, and sets in.View to what it found. Nothing is written.
 func (e *Engine) observe(ctx context.Context, in *PreviewInput, action Action, direct bool) (*run, *inventory, error) {
 	st := in.State
-	if action != ActionCreate && action != ActionDeploy && st.Current == nil {
+	rollout := action == ActionCreate || action == ActionDeploy || action == ActionAdopt
+	if !rollout && st.Current == nil {
 		return nil, nil, fmt.Errorf("%s: no production service is recorded", action)
 	}
 	cluster, err := e.findClusterPatiently(ctx, in.Config.Cluster)
@@ -51,19 +52,25 @@ func (e *Engine) observe(ctx context.Context, in *PreviewInput, action Action, d
 		return nil, nil, err
 	}
 	// A deployment runs the configured task definition: it is checked before anything else.
+	// Revisions are created from the configured template, or the one copied from an adopted
+	// service (Template); decisions compare configurations, so in.Config keeps its own.
+	cfg := in.Config
+	cfg.Service = Template(in.Config, st)
 	var td *types.TaskDefinition
-	if action == ActionCreate || action == ActionDeploy {
+	if rollout {
 		if td, err = e.resolveTaskDefinition(ctx, in.Config, st); err != nil {
 			return nil, nil, err
 		}
-		if err = e.checkLoadBalancers(ctx, in.Config.Service.LoadBalancers, td); err != nil {
-			return nil, nil, err
+		if action != ActionAdopt {
+			if err = e.checkLoadBalancers(ctx, cfg.Service.LoadBalancers, td); err != nil {
+				return nil, nil, err
+			}
 		}
 		if err = e.checkAnalysisPreflight(ctx, in.Config.Analysis); err != nil {
 			return nil, nil, err
 		}
 	}
-	r := e.newRun(in.Config, cluster)
+	r := e.newRun(cfg, cluster)
 	inv, err := e.discover(ctx, r.cfg, cluster, st)
 	if err != nil {
 		return nil, nil, err
@@ -72,6 +79,24 @@ func (e *Engine) observe(ctx context.Context, in *PreviewInput, action Action, d
 		r.desired[s.Name], r.seen[s.Name] = s.Desired, s.svc
 	}
 	in.View = inv.view(r.cfg, st)
+	if action == ActionAdopt {
+		prod, err := e.adopt(ctx, in, r, inv, aws.ToString(td.Family))
+		if err != nil {
+			return nil, nil, err
+		}
+		r.cfg.Service = in.View.Adopted.Template
+		if len(in.View.Adopted.Copied) > 0 {
+			t := in.View.Adopted.Template
+			r.adoptedTemplate = &t
+		}
+		if err = e.checkLoadBalancers(ctx, r.cfg.Service.LoadBalancers, td); err != nil {
+			return nil, nil, err
+		}
+		r.desired[prod.Name], r.seen[prod.Name] = prod.Desired, prod.svc
+		if _, ok := tagValue(prod.svc.Tags, SuspendedTag); ok {
+			r.tagged[prod.Name] = true
+		}
+	}
 	for _, s := range inv.owned {
 		if _, ok := tagValue(s.svc.Tags, SuspendedTag); ok {
 			r.tagged[s.Name] = true
@@ -79,7 +104,7 @@ func (e *Engine) observe(ctx context.Context, in *PreviewInput, action Action, d
 	}
 	// A rollout moves production's auto scaling: what it holds is read before anything is
 	// written, so that apply refuses to drop what the configuration does not describe.
-	if action != ActionScale && action != ActionUpdateInPlace && in.View.Production != nil {
+	if action != ActionScale && action != ActionUpdateInPlace && action != ActionAdopt && in.View.Production != nil {
 		if inv.prodScaling, err = e.describeScaling(ctx, cluster, in.View.Production.Name); err != nil {
 			return nil, nil, err
 		}
@@ -137,7 +162,7 @@ func (r *run) carryOut(ctx context.Context, in PreviewInput, inv *inventory, pv 
 	var res *Result
 	var err error
 	switch pv.Action {
-	case ActionCreate, ActionDeploy:
+	case ActionCreate, ActionDeploy, ActionAdopt:
 		res, err = r.deploy(ctx, inv, pv)
 	case ActionRollback:
 		r.res.HighestRevision = in.State.HighestRevision
@@ -158,7 +183,7 @@ func (r *run) carryOut(ctx context.Context, in PreviewInput, inv *inventory, pv 
 // checkProduction refuses to change in place, or roll back from, a production service that is
 // not there or not ours.
 func checkProduction(pv *Preview, st State, v *View) error {
-	if pv.Action == ActionCreate || pv.Action == ActionDeploy {
+	if pv.Action == ActionCreate || pv.Action == ActionDeploy || pv.Action == ActionAdopt {
 		return nil
 	}
 	if v.Production == nil || v.Production.Name != st.Current.Name {

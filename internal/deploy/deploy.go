@@ -38,6 +38,8 @@ type run struct {
 	started time.Time
 	// tagged holds the services that carry the SuspendedTag, as discovered or set.
 	tagged map[string]bool
+	// adoptedTemplate is the template an adoption copied from the adopted service, for state.
+	adoptedTemplate *ServiceTemplate
 }
 
 func (e *Engine) newRun(cfg Config, cluster string) *run {
@@ -208,6 +210,7 @@ func (r *run) deploy(ctx context.Context, inv *inventory, pv *Preview) (*Result,
 	if r.cfg.Analysis != nil {
 		ro.gate = newGate(r.e, r.cfg.Analysis, newSvc, ro.fromSvc)
 	}
+	ro.adopting = pv.Action == ActionAdopt
 	return ro.execute(ctx)
 }
 

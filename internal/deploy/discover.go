@@ -41,6 +41,8 @@ type inventory struct {
 	highest int // highest revision number seen on any service of ours, or taken by anyone
 	// prodScaling is production's auto scaling, read before a rollout; nil when it has none.
 	prodScaling *scalingSettings
+	// adopted is the service an adopting create takes over: production, not (yet) owned.
+	adopted *liveService
 }
 
 func (inv *inventory) byName(name string) *liveService {
@@ -48,6 +50,9 @@ func (inv *inventory) byName(name string) *liveService {
 		if s.Name == name {
 			return s
 		}
+	}
+	if inv.adopted != nil && inv.adopted.Name == name {
+		return inv.adopted
 	}
 	return nil
 }
@@ -121,6 +126,7 @@ func (e *Engine) probe(ctx context.Context, cfg Config, cluster string, st State
 	if st.Previous != nil && st.Previous.Name != st.Current.Name {
 		names = append(names, st.Previous.Name)
 	}
+	names = withAdopted(names, st)
 	for n := low; n <= h+probeAhead; n++ {
 		if name := RevisionName(cfg.Name, n); !slices.Contains(names, name) {
 			names = append(names, name)

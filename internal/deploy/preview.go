@@ -18,6 +18,7 @@ type Action string
 const (
 	ActionCreate        Action = "create"          // the first deployment
 	ActionDeploy        Action = "deploy"          // a new revision
+	ActionAdopt         Action = "adopt"           // the first deployment, over a running service it takes over
 	ActionRollback      Action = "rollback"        // back to the previous service
 	ActionScale         Action = "scale"           // production's count, in place
 	ActionUpdateInPlace Action = "update-in-place" // production's auto scaling, in place
@@ -114,6 +115,8 @@ type View struct {
 	// ProductionScaling is what production's auto scaling holds: its scaling policies and
 	// scheduled actions; nil when they were not read.
 	ProductionScaling *ScalingView `json:"production_scaling,omitempty"`
+	// Adopted is the service an adopting create takes over; Production is the same service.
+	Adopted *AdoptedService `json:"adopted,omitempty"`
 }
 
 // ScalingView names a service's scaling policies and scheduled actions.
@@ -242,6 +245,9 @@ func ClampToScaling(a *AutoScaling, n int) int {
 // decideAction compares the configuration with the one state was applied with.
 func decideAction(in PreviewInput) (Action, error) {
 	if in.State.Current == nil || in.Prior == nil {
+		if in.Config.Adopt != "" {
+			return ActionAdopt, nil
+		}
 		return ActionCreate, nil
 	}
 	cfg, prior := in.Config, in.Prior
@@ -285,12 +291,14 @@ func PreviewOperation(in PreviewInput) (*Preview, error) {
 
 func previewAction(in PreviewInput, action Action) (*Preview, error) {
 	st := in.State
-	if action != ActionCreate && action != ActionDeploy && st.Current == nil {
+	if action != ActionCreate && action != ActionDeploy && action != ActionAdopt && st.Current == nil {
 		return nil, fmt.Errorf("%s: no production service is recorded", action)
 	}
 	switch action {
 	case ActionCreate, ActionDeploy:
 		return previewRollout(in, action, nil)
+	case ActionAdopt:
+		return previewAdoption(in)
 	case ActionRollback:
 		if v := in.View; v != nil && v.Previous == nil {
 			note := Note{Summary: "Previous Service Gone", Detail: fmt.Sprintf(
@@ -334,6 +342,9 @@ func productionCount(in PreviewInput) Known[int] {
 		return unsure(recorded)
 	case v.Production == nil:
 		return sure(0)
+	case v.Adopted != nil:
+		// The adopted service's count: auto scaling may move it, a person otherwise.
+		return Known[int]{v.Adopted.DesiredCount, !v.Adopted.AutoScaled}
 	case st.Current == nil || v.Production.Name != st.Current.Name:
 		// Production was found, not recorded: state was lost. Whether auto scaling moves it is
 		// not known.
@@ -653,4 +664,26 @@ func checkString(what string, plan, live Known[string], diff func(string, any, a
 	if plan.Certain && plan.Value != live.Value {
 		diff(what, plan.Value, live.Value)
 	}
+}
+
+// previewAdoption previews an adopting create: a rollout from the adopted service, which
+// becomes previous at revision 0. Without a live view (a plan that could not read it) the
+// rollout is previewed as a first deployment would be, every value from the adopted service
+// unknown.
+func previewAdoption(in PreviewInput) (*Preview, error) {
+	v := in.View
+	if v == nil || v.Adopted == nil {
+		pv := &Preview{Action: ActionAdopt, RollsOut: true, Current: &PlannedService{Name: unsure(""), ARN: unsure(""), Revision: unsure(0),
+			TaskDefinition: unsure(""), DesiredCount: unsure(0)}, Previous: unsure[*PlannedService](nil), HighestRevision: unsure(0)}
+		return pv, nil
+	}
+	pv, err := previewRollout(in, ActionAdopt, nil)
+	if err != nil {
+		return nil, err
+	}
+	if len(v.Adopted.Copied) > 0 {
+		pv.Notes = append(pv.Notes, Note{Field: "adopt", Summary: "Service Template Copied", AtApply: true, Detail: fmt.Sprintf(
+			"The configuration has no service block, so the revisions are created with the settings of %s: %s.", v.Adopted.Name, strings.Join(v.Adopted.Copied, ", "))})
+	}
+	return pv, nil
 }

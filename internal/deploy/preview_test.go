@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 )
 
 // Fixtures for the preview tests: a deployment "web" whose production is web__7 (revision 7)
@@ -468,5 +471,60 @@ func TestPreviewOperation_unmanagedScaling(t *testing.T) {
 		if n.Field == "auto_scaling" {
 			t.Errorf("an update in place warns %+v", n)
 		}
+	}
+}
+
+// TestCheckAdoptable_deploymentController: a service that CodeDeploy or an external controller
+// deploys is not adopted (ecslocal emulates only the ECS controller, so this check is tested
+// on the DescribeServices shape itself).
+func TestCheckAdoptable_deploymentController(t *testing.T) {
+	cfg := Config{Name: "web", DeploymentID: "prod/web", Adopt: "web"}
+	for _, ctl := range []types.DeploymentControllerType{types.DeploymentControllerTypeCodeDeploy, types.DeploymentControllerTypeExternal} {
+		svc := &types.Service{ServiceName: aws.String("web"), Status: aws.String("ACTIVE"), TaskDefinition: aws.String(tdPrefix + "web:1"),
+			DeploymentController: &types.DeploymentController{Type: ctl}}
+		err := checkAdoptable(cfg, svc, "web")
+		var ie *InputError
+		if !errors.As(err, &ie) || ie.Field != "adopt.service_name" || !strings.Contains(err.Error(), "uses the "+string(ctl)+" deployment controller") {
+			t.Errorf("%s: error %v, want a refusal naming the controller", ctl, err)
+		}
+	}
+	ecsSvc := &types.Service{ServiceName: aws.String("web"), Status: aws.String("ACTIVE"), TaskDefinition: aws.String(tdPrefix + "web:1"),
+		DeploymentController: &types.DeploymentController{Type: types.DeploymentControllerTypeEcs}}
+	if err := checkAdoptable(cfg, ecsSvc, "web"); err != nil {
+		t.Errorf("an ECS-controlled service of family web: %v", err)
+	}
+}
+
+// TestPreviewOperation_adopt: an adopting create previews a rollout from the adopted service,
+// which becomes previous at revision 0; its count is certain unless auto scaling moves it, and
+// the plan says which settings were copied.
+func TestPreviewOperation_adopt(t *testing.T) {
+	web := ServiceRef{Name: "web", ARN: svcPrefix + "web", TaskDefinition: tdPrefix + "web:3", DesiredCount: 4}
+	in := func(autoScaled bool) PreviewInput {
+		cfg := baseConfig("web:8", nil)
+		cfg.Adopt = "web"
+		return PreviewInput{Config: cfg, View: &View{
+			Production: &web, NextRevision: 1, ServiceARNPrefix: svcPrefix, ProductionScaling: &ScalingView{},
+			Adopted: &AdoptedService{ServiceRef: web, Live: 4, AutoScaled: autoScaled, Copied: []string{"launch_type", "load_balancer"}},
+		}}
+	}
+	pv, err := PreviewOperation(in(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev := pv.Previous.Value
+	if pv.Action != ActionAdopt || pv.Current.Name.Value != "web__1" || !pv.Current.DesiredCount.Certain || pv.Current.DesiredCount.Value != 4 ||
+		phaseValues(pv.Phases) != "1/3 2/2 4/0" || prev == nil || prev.Name.Value != "web" || prev.Revision.Value != 0 || prev.DesiredCount.Value != 4 {
+		t.Errorf("action %s, current %+v, phases %s, previous %+v; want adopt: web__1 at 4 over web (revision 0) at 4 in phases 1/3 2/2 4/0", pv.Action, pv.Current, phaseValues(pv.Phases), prev)
+	}
+	if len(pv.Notes) != 1 || pv.Notes[0].Field != "adopt" || !strings.Contains(pv.Notes[0].Detail, "launch_type, load_balancer") {
+		t.Errorf("notes %+v, want the copied settings named on adopt", pv.Notes)
+	}
+	pv, err = PreviewOperation(in(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pv.Current.DesiredCount.Certain || phaseValues(pv.Phases) != "?/? ?/? ?/0" {
+		t.Errorf("an auto-scaled adopted service: count %+v, phases %s; want them uncertain (but the last phase empties web)", pv.Current.DesiredCount, phaseValues(pv.Phases))
 	}
 }

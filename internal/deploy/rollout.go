@@ -33,8 +33,10 @@ type phaseRun struct {
 	registered bool
 	// gate holds the analysis gates of a deployment's rollout; nil without analysis, and for a
 	// post-production rollback, which no gate may stop.
-	gate    *gate
-	started time.Time
+	gate *gate
+	// adopting: fromSvc is a service this rollout takes over, ours only once claimed.
+	adopting, claimed bool
+	started           time.Time
 	// sorted holds the stopped tasks of toSvc that a phase has sorted into failures and ECS's
 	// own replacements, so that a later phase does not count or read them again.
 	sorted map[string]bool
@@ -61,7 +63,14 @@ func (r *phaseRun) execute(ctx context.Context) (*Result, error) {
 	if err := r.finalWindow(ctx, threshold); err != nil {
 		return r.fail(ctx, err)
 	}
-	// Finish: auto scaling onto the new revision, then off the old one.
+	// Finish: an adopted service becomes this deployment's revision 0; auto scaling onto the
+	// new revision, then off the old one.
+	if r.adopting {
+		if err := r.claim(ctx); err != nil {
+			return r.fail(ctx, &stageError{phase: len(r.phases), stage: "adopting " + r.fromSvc, err: apiFailure(ctx, err)})
+		}
+		r.res.Adopted = &Adoption{Service: r.fromSvc, Template: r.adoptedTemplate}
+	}
 	if err := r.handOverScaling(ctx); err != nil {
 		return r.fail(ctx, &stageError{phase: len(r.phases), stage: "registering auto scaling on " + r.toSvc, err: apiFailure(ctx, err)})
 	}
@@ -80,7 +89,11 @@ func (r *phaseRun) execute(ctx context.Context) (*Result, error) {
 	// Retention again, now that the old production is a zero-count service too.
 	inv := &inventory{taken: map[string]bool{}}
 	for name := range r.desired {
-		if rev, ok := ParseRevision(r.cfg.Name, name); ok {
+		rev, ok := ParseRevision(r.cfg.Name, name)
+		if !ok && r.res.Adopted != nil && name == r.res.Adopted.Service {
+			rev, ok = RevisionZero, true // the adopted service, ours like any revision
+		}
+		if ok {
 			inv.owned = append(inv.owned, &liveService{Name: name, Revision: rev})
 		}
 	}
@@ -264,6 +277,11 @@ func (r *phaseRun) fail(ctx context.Context, err error) (*Result, error) {
 	} else {
 		re.RolledBack = true
 		re.Production = fmt.Sprintf("%s at %d tasks", r.fromSvc, r.p)
+		if r.adopting {
+			// A failed adoption leaves the adopted service as it was, and nothing of its own.
+			r.unclaim(rctx)
+			r.discardFailedAdoption(rctx, re)
+		}
 	}
 	r.res.Rollout = &Rollout{Revision: r.rev, Status: RolloutRolledBack, Reason: pf.Message, StartedAt: r.started, FinishedAt: r.e.clock().Now()}
 	r.e.log().Warn(ctx, "rollback finished", map[string]any{"revision": r.rev, "rolled_back": re.RolledBack})

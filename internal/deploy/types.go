@@ -39,6 +39,9 @@ type Config struct {
 	DiscardUnmanagedScaling bool
 	// Analysis gates a rollout's phases on CloudWatch alarms and metrics; nil for none.
 	Analysis *Analysis
+	// Adopt names a running ECS service that the first deployment takes over as production
+	// (DESIGN.md §16); "" for none. It matters only on create.
+	Adopt string
 }
 
 // Analysis is the verification gates of a rollout (DESIGN.md §7.7): CloudWatch alarms that
@@ -197,6 +200,8 @@ type State struct {
 	// AutoScaling is what was last applied to production; a rollback puts it back on the old
 	// service when the live settings could not be captured (a run was killed after taking them).
 	AutoScaling *AutoScaling
+	// Adopted is the service the first deployment adopted; nil when it adopted none.
+	Adopted *Adoption
 }
 
 // Rollout summarizes the last rollout.
