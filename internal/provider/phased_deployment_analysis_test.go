@@ -77,6 +77,9 @@ func (e *accEnv) putErrorsAlarm(name, service string, evaluations int32, period 
 		},
 		Statistic: cwtypes.StatisticSum, Period: aws.Int32(period), EvaluationPeriods: aws.Int32(evaluations),
 		Threshold: aws.Float64(1), ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanThreshold,
+		// Missing data keeps the state: a state set with SetAlarmState holds until data says
+		// otherwise, whenever a period ends.
+		TreatMissingData: aws.String("ignore"),
 	})
 	if err != nil {
 		e.t.Fatalf("creating alarm %s: %v", name, err)
