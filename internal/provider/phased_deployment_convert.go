@@ -248,6 +248,9 @@ func engineConfig(ctx context.Context, m *phasedDeploymentModel, diags *diag.Dia
 	if cfg.DeploymentID == "" {
 		cfg.DeploymentID = defaultDeploymentID(cfg.Cluster, cfg.Name)
 	}
+	if a := objectOf[adoptModel](ctx, m.Adopt, diags); a != nil {
+		cfg.Adopt = a.ServiceName.ValueString()
+	}
 	if rb := objectOf[rollbackModel](ctx, m.Rollback, diags); rb != nil {
 		cfg.RollbackAllAtOnce = rb.AllPhasesAtOnce.ValueBool()
 	}

@@ -21,6 +21,7 @@ type phasedDeploymentModel struct {
 	SteadyStateTimeout  types.String   `tfsdk:"steady_state_timeout"`
 	FailedTaskThreshold types.Int64    `tfsdk:"failed_task_threshold"`
 	Analysis            types.Object   `tfsdk:"analysis"`
+	Adopt               types.Object   `tfsdk:"adopt"`
 	DeploymentID        types.String   `tfsdk:"deployment_id"`
 	Timeouts            timeouts.Value `tfsdk:"timeouts"`
 
@@ -34,6 +35,11 @@ type phasedDeploymentModel struct {
 	PlannedGates    types.List   `tfsdk:"planned_gates"`
 	HighestRevision types.Int64  `tfsdk:"highest_revision"`
 	LastRollout     types.Object `tfsdk:"last_rollout"`
+}
+
+// adoptModel is the adopt block: the running service the first deployment takes over.
+type adoptModel struct {
+	ServiceName types.String `tfsdk:"service_name"`
 }
 
 // serviceModel is the service block: the template of every revision's service.

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -15,7 +16,8 @@ import (
 // ModifyPlan shows in the plan what apply will do (DESIGN.md §11). The engine's preview decides
 // it from the configuration, state and what the last refresh saw (kept in private state), and
 // makes no call of its own: Terraform plans again at apply time and rejects a plan that differs,
-// and an invalid configuration must not reach AWS. A create's plan therefore cannot know whether
+// and an invalid configuration must not reach AWS. The one exception is an adopting create,
+// which has no refresh before it and reads the service it takes over (adoptionView). A create's plan therefore cannot know whether
 // an interrupted earlier apply left services of this deployment holding tasks, and shows the old
 // service's counts as known after apply. Certain values are known in the plan; uncertain ones are unknown, with a warning
 // that says what they are now. Apply decides again on what is live and refuses, before any
@@ -43,23 +45,32 @@ func (r *phasedDeploymentResource) ModifyPlan(ctx context.Context, req resource.
 		plan.DeploymentID = types.StringValue(defaultDeploymentID(plan.Cluster.ValueString(), plan.Name.ValueString()))
 	}
 	plan.ID = types.StringValue(defaultDeploymentID(plan.Cluster.ValueString(), plan.Name.ValueString()))
-	if configUnknown(&plan) {
+	create := req.State.Raw.IsNull()
+	if configUnknown(&plan) || (create && !isFullyKnown(plan.Adopt)) {
 		unknownRollout(&plan)
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 		return
 	}
 	var state *phasedDeploymentModel
-	if !req.State.Raw.IsNull() {
+	if !create {
 		state = &phasedDeploymentModel{}
 		resp.Diagnostics.Append(req.State.Get(ctx, state)...)
 	}
 	in := previewInput(ctx, &plan, state, &resp.Diagnostics)
 	if state != nil {
 		in.Fingerprints = readFingerprints(ctx, req.Private.GetKey, &resp.Diagnostics)
+		in.State.Adopted = readAdoption(ctx, req.Private.GetKey, &resp.Diagnostics)
 		in.View = readView(ctx, req.Private.GetKey, &resp.Diagnostics)
+		warnAdoptChanged(&resp.Diagnostics, plan.Adopt, state.Adopt)
 	}
 	if resp.Diagnostics.HasError() {
 		return
+	}
+	if create && in.Config.Adopt != "" {
+		in.View = r.adoptionView(ctx, in.Config, &resp.Diagnostics)
+		if resp.Diagnostics.HasError() {
+			return
+		}
 	}
 	pv, err := deploy.PreviewOperation(in)
 	if err != nil {
@@ -71,6 +82,45 @@ func (r *phasedDeploymentResource) ModifyPlan(ctx context.Context, req resource.
 	}
 	setPreview(&plan, state, pv)
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// adoptionView reads, for the plan of an adopting create, what apply will find of the service it
+// takes over (DESIGN.md §16.3), so that the plan shows the rollout exactly: the only plan that
+// reads AWS, since a create has no refresh before it. A service that cannot be adopted is an
+// error on adopt.service_name. A cluster that does not exist yet (created in the same apply)
+// leaves the plan without a view: the rollout's values are known after apply, which checks the
+// service before any write.
+func (r *phasedDeploymentResource) adoptionView(ctx context.Context, cfg deploy.Config, diags *diag.Diagnostics) *deploy.View {
+	if r.clients == nil {
+		diags.AddAttributeWarning(path.Root("adopt"), "Adopted Service Not Read",
+			"The provider is not configured yet, so the plan could not read the service to adopt; the rollout's values are known after apply.")
+		return nil
+	}
+	v, err := r.engine().PreviewAdoption(ctx, cfg)
+	var ie *deploy.InputError
+	switch {
+	case err == nil:
+		return v
+	case deploy.IsNotFound(err):
+		diags.AddAttributeWarning(path.Root("adopt"), "Adopted Service Not Read",
+			"The plan could not read the service to adopt, so the rollout's values are known after apply, which checks the service before any write: "+err.Error()+".")
+	case errors.As(err, &ie):
+		engineError(diags, "plan", err)
+	default:
+		addError(diags, "Unable to Read the Service to Adopt",
+			"The plan of an adopting create reads the service it takes over, and that read failed. Nothing was changed.", err)
+	}
+	return nil
+}
+
+// warnAdoptChanged warns that a change of the adopt block after create does nothing: the
+// service was adopted (or not) when the resource was created.
+func warnAdoptChanged(diags *diag.Diagnostics, planned, prior types.Object) {
+	if planned.Equal(prior) {
+		return
+	}
+	diags.AddAttributeWarning(path.Root("adopt"), "Adopt Is Used Only on Create",
+		"The adopt block takes over a running service when the resource is created. This resource exists already, so a change of the block only changes state: nothing is adopted, and a service adopted earlier stays this deployment's.")
 }
 
 // previewInput is what the engine previews from: the planned configuration, and on update the

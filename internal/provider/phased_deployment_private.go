@@ -18,6 +18,10 @@ const (
 	// a plan makes no call of its own, so that Terraform's second planning at apply time
 	// decides exactly what the first one did.
 	privateView = "view"
+	// privateAdoption holds the service the first deployment adopted and the service template
+	// copied from it (deploy.Adoption): discovery finds the adopted service by that name, and
+	// revisions are created from that template while the configuration has no service block.
+	privateAdoption = "adoption"
 )
 
 type privateGetter func(context.Context, string) ([]byte, diag.Diagnostics)
@@ -71,6 +75,34 @@ func readView(ctx context.Context, get privateGetter, diags *diag.Diagnostics) *
 // saveView records what was seen live; nil forgets it.
 func saveView(ctx context.Context, set privateSetter, v *deploy.View, diags *diag.Diagnostics) {
 	savePrivate(ctx, set, privateView, v, diags)
+}
+
+// readAdoption reads the service the first deployment adopted; nil when it adopted none. A
+// record that cannot be read is an error: without it the adopted service would no longer be
+// found as previous, nor the revisions created with its settings.
+func readAdoption(ctx context.Context, get privateGetter, diags *diag.Diagnostics) *deploy.Adoption {
+	b, d := get(ctx, privateAdoption)
+	diags.Append(d...)
+	if len(b) == 0 {
+		return nil
+	}
+	var a *deploy.Adoption
+	if err := json.Unmarshal(b, &a); err != nil {
+		diags.AddError("Unreadable Private State",
+			"The record of the service this deployment adopted could not be read. This is a bug in the provider; please report it: "+err.Error())
+		return nil
+	}
+	return a
+}
+
+// saveAdoption records the service the first deployment adopted; nil records none.
+func saveAdoption(ctx context.Context, set privateSetter, a *deploy.Adoption, diags *diag.Diagnostics) {
+	if a == nil {
+		// Nothing to keep: an empty value leaves the key out of private state.
+		diags.Append(set(ctx, privateAdoption, nil)...)
+		return
+	}
+	savePrivate(ctx, set, privateAdoption, a, diags)
 }
 
 func savePrivate(ctx context.Context, set privateSetter, key string, v any, diags *diag.Diagnostics) {

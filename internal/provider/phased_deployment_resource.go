@@ -120,18 +120,30 @@ func saveResult(ctx context.Context, m *phasedDeploymentModel, in deploy.Preview
 	if !fullyKnownList(m.PlannedPhases) {
 		m.PlannedPhases = phasesList(res.Phases)
 	}
-	if res.Action == deploy.ActionCreate || res.Action == deploy.ActionDeploy {
-		fp, err := deploy.Fingerprint(in.Config.TaskDefinition, in.Config.Service)
-		if err != nil {
-			addError(diags, "Unable to Record the Deployment", "The provider could not record what the new revision was deployed with, so re-applying this configuration later is not recognized as a rollback.", err)
-		} else {
-			fps[res.Current.Name] = fp
-		}
+	if res.Action == deploy.ActionCreate || res.Action == deploy.ActionDeploy || res.Action == deploy.ActionAdopt {
+		recordFingerprint(fps, res.Current.Name, in.Config.TaskDefinition, in.Config.Service, diags)
+	}
+	if res.Action == deploy.ActionAdopt && res.Previous != nil {
+		// The adopted service is revision 0, recorded as deployed with the task definition it
+		// runs and this configuration's service block, so that re-applying that task definition
+		// is a post-production rollback to it.
+		recordFingerprint(fps, res.Previous.Name, deploy.FamilyRevision(res.Previous.TaskDefinition), in.Config.Service, diags)
 	}
 	saveFingerprints(ctx, set, fps, res, diags)
+	saveAdoption(ctx, set, res.Adopted, diags)
 	if res.View != nil { // nil: the operation touched nothing live, and the last view stands
 		saveView(ctx, set, res.View, diags)
 	}
+}
+
+// recordFingerprint records in fps what the named service was deployed with.
+func recordFingerprint(fps map[string]string, name, taskDefinition string, t deploy.ServiceTemplate, diags *diag.Diagnostics) {
+	fp, err := deploy.Fingerprint(taskDefinition, t)
+	if err != nil {
+		addError(diags, "Unable to Record the Deployment", "The provider could not record what the service "+name+" was deployed with, so re-applying its configuration later is not recognized as a rollback.", err)
+		return
+	}
+	fps[name] = fp
 }
 
 // Read refreshes the recorded services (DESIGN.md §10), usually with one DescribeServices call,
@@ -144,6 +156,7 @@ func (r *phasedDeploymentResource) Read(ctx context.Context, req resource.ReadRe
 	}
 	cfg := engineConfig(ctx, &state, &resp.Diagnostics)
 	st := engineState(ctx, &state, &resp.Diagnostics)
+	st.Adopted = readAdoption(ctx, req.Private.GetKey, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -197,6 +210,7 @@ func (r *phasedDeploymentResource) Update(ctx context.Context, req resource.Upda
 	resp.Diagnostics.Append(d...)
 	in := previewInput(ctx, &plan, &state, &resp.Diagnostics)
 	in.Fingerprints = readFingerprints(ctx, req.Private.GetKey, &resp.Diagnostics)
+	in.State.Adopted = readAdoption(ctx, req.Private.GetKey, &resp.Diagnostics)
 	planned := plannedPreview(ctx, &plan, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
@@ -233,6 +247,7 @@ func (r *phasedDeploymentResource) Delete(ctx context.Context, req resource.Dele
 	resp.Diagnostics.Append(d...)
 	cfg := engineConfig(ctx, &state, &resp.Diagnostics)
 	st := engineState(ctx, &state, &resp.Diagnostics)
+	st.Adopted = readAdoption(ctx, req.Private.GetKey, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}

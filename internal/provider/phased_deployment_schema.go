@@ -34,11 +34,14 @@ var (
 	clusterPattern      = regexp.MustCompile(`^([A-Za-z0-9_-]{1,255}|arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster/[A-Za-z0-9_-]{1,255})$`)
 	taskDefPattern      = regexp.MustCompile(`^([A-Za-z0-9_-]{1,255}(:[1-9][0-9]*)?|arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition/[A-Za-z0-9_-]{1,255}:[1-9][0-9]*)$`)
 	deploymentIDPattern = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,256}$`)
+	// serviceNamePattern is an ECS service name: up to 255 letters, digits, hyphens and underscores.
+	serviceNamePattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,255}$`)
 )
 
 func serviceRefAttributes(what string) map[string]schema.Attribute {
 	return map[string]schema.Attribute{
-		"service_name":    schema.StringAttribute{Computed: true, MarkdownDescription: "Name of the " + what + " service, `<name>__<revision>`."},
+		"service_name": schema.StringAttribute{Computed: true, MarkdownDescription: "Name of the " + what + " service, `<name>__<revision>`, " +
+			"or the adopted service's own name at revision 0."},
 		"service_arn":     schema.StringAttribute{Computed: true, MarkdownDescription: "ARN of the " + what + " service."},
 		"revision":        schema.Int64Attribute{Computed: true, MarkdownDescription: "Revision number of the " + what + " service."},
 		"task_definition": schema.StringAttribute{Computed: true, MarkdownDescription: "Task definition ARN the " + what + " service runs."},
@@ -151,8 +154,9 @@ func (r *phasedDeploymentResource) Schema(ctx context.Context, _ resource.Schema
 			},
 			"planned_action": schema.StringAttribute{
 				Computed: true,
-				MarkdownDescription: "What this plan does: `create`, `deploy` (a new revision), `rollback` (back to `previous`), " +
-					"`scale` (the production service in place), `update-in-place` (auto scaling only) or `none` (state only).",
+				MarkdownDescription: "What this plan does: `create`, `adopt` (a first deployment that takes over the service named in " +
+					"`adopt`), `deploy` (a new revision), `rollback` (back to `previous`), `scale` (the production service in place), " +
+					"`update-in-place` (auto scaling only) or `none` (state only).",
 			},
 			"highest_revision": schema.Int64Attribute{
 				Computed:            true,
@@ -181,6 +185,7 @@ func (r *phasedDeploymentResource) Schema(ctx context.Context, _ resource.Schema
 			"rollback":     rollbackBlock(),
 			"auto_scaling": autoScalingBlock(),
 			"analysis":     analysisBlock(),
+			"adopt":        adoptBlock(),
 			"timeouts":     timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
 		},
 	}
@@ -258,6 +263,31 @@ func serviceBlock() schema.Block {
 				NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{
 					"registry_arn": schema.StringAttribute{Required: true, MarkdownDescription: "Cloud Map service ARN."},
 				}},
+			},
+		},
+	}
+}
+
+func adoptBlock() schema.Block {
+	return schema.SingleNestedBlock{
+		MarkdownDescription: "A running ECS service that the first deployment takes over; used only on create, and a later change " +
+			"of the block does nothing. The create is a deployment from that service: it is production at its live desired count, " +
+			"`<name>__1` grows phase by phase while it shrinks, and a failure rolls back and leaves it as it was. Once the " +
+			"rollout succeeds, the adopted service is tagged as this deployment's revision 0 and recorded as `previous`: from " +
+			"then on it belongs to this resource like any revision, so retention later deletes it, and destroy deletes it. " +
+			"Without a `service` block, the revisions copy its service settings, and its auto scaling moves to `<name>__1`. " +
+			"See the guide \"Adopting an existing service\".",
+		Validators: []validator.Object{objectvalidator.AlsoRequires(path.MatchRelative().AtName("service_name"))},
+		Attributes: map[string]schema.Attribute{
+			"service_name": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "Name of the ECS service to adopt, in the deployment's cluster (required in the block). It must " +
+					"be ACTIVE, run a task definition of `task_definition`'s family, be deployed by the `ECS` deployment controller, " +
+					"carry no other deployment's ownership tag, and not be named like a revision (`<name>__<N>`).",
+				Validators: []validator.String{
+					stringvalidator.LengthBetween(1, 255),
+					stringvalidator.RegexMatches(serviceNamePattern, "may contain only letters, digits, hyphens and underscores"),
+				},
 			},
 		},
 	}
