@@ -32,18 +32,18 @@ import (
 // this provider: created with the test's own ECS client, untagged, 4 tasks of web:1, with auto
 // scaling 2–10 and the target tracking policy cpu60 of autoScalingBlockHCL.
 
-// runningWeb creates the service web at 4 tasks of td with the given settings, and waits until
+// runningWeb creates the service web at n tasks of td with the given settings, and waits until
 // its tasks run.
-func (e *accEnv) runningWeb(td string, in *ecs.CreateServiceInput) {
+func (e *accEnv) runningWeb(td string, n int, in *ecs.CreateServiceInput) {
 	e.t.Helper()
 	if in == nil {
 		in = &ecs.CreateServiceInput{}
 	}
-	in.Cluster, in.ServiceName, in.TaskDefinition, in.DesiredCount = aws.String("prod"), aws.String("web"), aws.String(td), aws.Int32(4)
+	in.Cluster, in.ServiceName, in.TaskDefinition, in.DesiredCount = aws.String("prod"), aws.String("web"), aws.String(td), aws.Int32(int32(n))
 	if _, err := e.ecs.CreateService(context.Background(), in); err != nil {
 		e.t.Fatalf("creating the running service web: %v", err)
 	}
-	waitRunning(e.t, e, "web", 4)
+	waitRunning(e.t, e, "web", n)
 }
 
 // autoScaleWeb gives web the auto scaling of autoScalingBlockHCL: a scalable target 2–10 and the
@@ -72,7 +72,12 @@ func (e *accEnv) autoScaleWeb() {
 // adoptConfig is webConfig (4 tasks in phases of 25, 50 and 100 %) adopting the service named
 // service, with extra arguments.
 func (e *accEnv) adoptConfig(td, service, extra string) string {
-	return e.config(webConfig(td, 4, fmt.Sprintf("\n  adopt {\n    service_name = %q\n  }\n%s", service, extra)))
+	return e.config(webConfig(td, 4, adoptHCL(service)+extra))
+}
+
+// adoptHCL is an adopt block naming service.
+func adoptHCL(service string) string {
+	return fmt.Sprintf("\n  adopt {\n    service_name = %q\n  }\n", service)
 }
 
 // expectRunningAtLeast is a TestCheckFunc on the capacity invariant (DESIGN.md §13): from the
@@ -151,7 +156,7 @@ var adoptedTags = map[string]string{deploy.OwnerTag: "prod/web", deploy.Revision
 // both, web included: it is this deployment's now.
 func TestAccPhasedDeployment_adopt(t *testing.T) {
 	e := newAccEnv(t)
-	e.runningWeb("web:1", nil)
+	e.runningWeb("web:1", 4, nil)
 	e.autoScaleWeb()
 	var mark int
 	phase := func(i int) tfjsonpath.Path { return tfjsonpath.New("planned_phases").AtSliceIndex(i) }
@@ -232,7 +237,7 @@ func TestAccPhasedDeployment_adopt(t *testing.T) {
 // while web__1 is deleted. Nothing was recorded, so the next plan offers the adoption again.
 func TestAccPhasedDeployment_adoptFails(t *testing.T) {
 	e := newAccEnv(t)
-	e.runningWeb("web:1", nil)
+	e.runningWeb("web:1", 4, nil)
 	e.autoScaleWeb()
 	before, err := e.describeScaling("web")
 	if err != nil {
@@ -287,7 +292,7 @@ func TestAccPhasedDeployment_adoptRefused(t *testing.T) {
 			return e.adoptConfig("web:2", "web", "")
 		}, "ECS service web does not exist in the cluster, so it cannot be adopted"},
 		{"a service of another task definition family", func(e *accEnv) string {
-			e.runningWeb("web:1", nil)
+			e.runningWeb("web:1", 4, nil)
 			if _, err := e.ecs.RegisterTaskDefinition(context.Background(), &ecs.RegisterTaskDefinitionInput{
 				Family: aws.String("api"), ContainerDefinitions: []ecstypes.ContainerDefinition{{
 					Name: aws.String("api"), Image: aws.String("nginx"), DockerLabels: map[string]string{"ecslocal.behavior": "healthy"},
@@ -298,7 +303,7 @@ func TestAccPhasedDeployment_adoptRefused(t *testing.T) {
 			return e.adoptConfig("api:1", "web", "")
 		}, `ECS service web runs task definition family "web", but this deployment runs family "api"`},
 		{"a service of another deployment", func(e *accEnv) string {
-			e.runningWeb("web:1", &ecs.CreateServiceInput{Tags: []ecstypes.Tag{{Key: aws.String(deploy.OwnerTag), Value: aws.String("prod/other")}}})
+			e.runningWeb("web:1", 4, &ecs.CreateServiceInput{Tags: []ecstypes.Tag{{Key: aws.String(deploy.OwnerTag), Value: aws.String("prod/other")}}})
 			return e.adoptConfig("web:2", "web", "")
 		}, `ECS service web carries the tag phased-deployment:id = "prod/other": it belongs to another deployment`},
 		{"a service with a revision's name", func(e *accEnv) string {
@@ -324,22 +329,23 @@ func TestAccPhasedDeployment_adoptRefused(t *testing.T) {
 	}
 }
 
-// TestAccPhasedDeployment_adoptCopiesTemplate adopts web behind a load balancer's target group,
-// with tags, propagate_tags and ECS Exec, from a configuration without a service block: web__1
-// is created with web's settings and registers in the same target group, which serves at least
-// 4 healthy targets throughout; a later deploy keeps those settings, since state holds the
-// template copied from web.
+// TestAccPhasedDeployment_adoptCopiesTemplate adopts web, at 6 tasks behind a load balancer's
+// target group, with tags, propagate_tags and ECS Exec, from a configuration without a service
+// block: web__1 is created with web's settings and registers in the same target group, which
+// serves at least 6 healthy targets throughout; a later deploy keeps those settings, since state
+// holds the template copied from web.
 func TestAccPhasedDeployment_adoptCopiesTemplate(t *testing.T) {
 	e := newAccEnv(t)
 	tg := balanceAccEnv(e)
 	v1, v2, v3 := e.registerBalancedTD("healthy"), e.registerBalancedTD("healthy"), e.registerBalancedTD("healthy")
-	e.runningWeb(v1, &ecs.CreateServiceInput{
+	config := func(td string) string { return e.config(webConfig(td, 6, adoptHCL("web"))) }
+	e.runningWeb(v1, 6, &ecs.CreateServiceInput{
 		NetworkConfiguration: &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{Subnets: []string{"subnet-a", "subnet-b"}}},
 		LoadBalancers:        []ecstypes.LoadBalancer{{TargetGroupArn: aws.String(tg), ContainerName: aws.String("web"), ContainerPort: aws.Int32(healthPort)}},
 		PropagateTags:        ecstypes.PropagateTagsService, EnableExecuteCommand: true,
 		Tags: []ecstypes.Tag{{Key: aws.String("team"), Value: aws.String("shop")}},
 	})
-	e.await4Healthy(tg)
+	e.awaitHealthy(tg, 6)
 	var m servingMark
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -347,42 +353,42 @@ func TestAccPhasedDeployment_adoptCopiesTemplate(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				PreConfig: e.markNow(&m),
-				Config:    e.adoptConfig(v2, "web", ""),
+				Config:    config(v2),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					planValue("planned_action", knownvalue.StringExact("adopt")),
 					// Without auto scaling only a person moves web's count: the plan is exact.
-					planValue("planned_phases", phasesValue(1, 3, 2, 2, 4, 0)),
+					planValue("planned_phases", phasesValue(2, 4, 3, 3, 6, 0)),
 					planValue("previous.service_name", knownvalue.StringExact("web")),
-					planValue("previous.desired_count", knownvalue.Int64Exact(4)),
+					planValue("previous.desired_count", knownvalue.Int64Exact(6)),
 				}},
 				Check: allOf(
-					e.expectServing(&m, 4, tg),
-					e.expectTargets(tg, map[string]int{"web__1": 4, "web": 0}),
+					e.expectServing(&m, 6, tg),
+					e.expectTargets(tg, map[string]int{"web__1": 6, "web": 0}),
 					e.expectCopiedTemplate("web__1", tg),
 				),
 			},
-			{Config: e.adoptConfig(v2, "web", ""), PlanOnly: true},
+			{Config: config(v2), PlanOnly: true},
 			{
-				Config: e.adoptConfig(v3, "web", ""),
+				Config: config(v3),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					planValue("planned_action", knownvalue.StringExact("deploy")),
 				}},
 				Check: allOf(
-					e.expectTargets(tg, map[string]int{"web__2": 4, "web__1": 0}),
+					e.expectTargets(tg, map[string]int{"web__2": 6, "web__1": 0}),
 					e.expectCopiedTemplate("web__2", tg),
 				),
 			},
-			{Config: e.adoptConfig(v3, "web", ""), PlanOnly: true},
+			{Config: config(v3), PlanOnly: true},
 		},
 	})
 }
 
-// await4Healthy waits until target group tg reports web's 4 targets healthy.
-func (e *accEnv) await4Healthy(tg string) {
+// awaitHealthy waits until target group tg reports n targets of web healthy.
+func (e *accEnv) awaitHealthy(tg string, n int) {
 	e.t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); e.expectTargets(tg, map[string]int{"web": 4})(nil) != nil; time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); e.expectTargets(tg, map[string]int{"web": n})(nil) != nil; time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			e.t.Fatalf("web's 4 targets did not become healthy: %+v", e.status("web"))
+			e.t.Fatalf("web's %d targets did not become healthy: %+v", n, e.status("web"))
 		}
 	}
 }
