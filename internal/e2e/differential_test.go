@@ -146,7 +146,9 @@ func runDiffSequence(t *testing.T, seed uint64, steps int, tot *diffTotals) {
 // runDiffScript runs seq, the steps of sequence seed: a generated sequence, or one written out
 // to reproduce a finding.
 func runDiffScript(t *testing.T, seed uint64, seq []diffStep, tot *diffTotals) {
-	e := newEnv(t, ecslocal.Options{StartDelay: 5 * time.Millisecond, StopDelay: 2 * time.Millisecond})
+	// The time scale makes AWS's own delays short: RegisterScalableTarget moves a count into a
+	// new range through a scaling activity 5 s after the call, 50 ms here.
+	e := newEnv(t, ecslocal.Options{StartDelay: 5 * time.Millisecond, StopDelay: 2 * time.Millisecond, TimeScale: 0.01})
 	td := func(label string) json.RawMessage {
 		return json.RawMessage(fmt.Sprintf(`{"family":"web","containerDefinitions":[{"name":"web","image":"nginx","dockerLabels":{"ecslocal.behavior":%q}}]}`, label))
 	}
@@ -481,8 +483,13 @@ func (d *diffRun) checkLive(strict bool) string {
 		}
 	} else {
 		lo, hi := num(as, "min_capacity"), num(as, "max_capacity")
+		// A range that excluded the count moves it through a scaling activity that completes
+		// after the registration, as on AWS: the count must be in the range once it has.
+		for deadline := time.Now().Add(2 * time.Second); (s.Desired < lo || s.Desired > hi) && time.Now().Before(deadline); s = d.e.status(name) {
+			time.Sleep(20 * time.Millisecond)
+		}
 		if s.Desired < lo || s.Desired > hi {
-			return fmt.Sprintf("current %s is at desired count %d, outside auto scaling's %d..%d", name, s.Desired, lo, hi)
+			return fmt.Sprintf("current %s is at desired count %d, outside auto scaling's %d..%d, 2 s after the apply", name, s.Desired, lo, hi)
 		}
 		var policies []string
 		if tts, ok := as["target_tracking"].([]any); ok {

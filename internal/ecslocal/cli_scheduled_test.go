@@ -20,7 +20,10 @@ func epochSeconds(y int, m time.Month, d int) float64 {
 // the AWS CLI (botocore's own serialization of timestamps, ScalableTargetAction and the error
 // codes).
 func TestAWSCLI_scheduledActions(t *testing.T) {
-	hs := httptest.NewServer(ecslocal.New(ecslocal.Options{}))
+	// ecslocal's clock is a fake one: the at action fires when the test moves it past its time,
+	// however long the CLI takes to start under load.
+	clock := ecslocal.NewFakeClock(time.Now().UTC().Truncate(time.Second))
+	hs := httptest.NewServer(ecslocal.New(ecslocal.Options{Clock: clock}))
 	t.Cleanup(hs.Close)
 	run, mustRun := awsCLI(t, hs.URL)
 	target := []string{"--service-namespace", "ecs", "--resource-id", "service/prod/web", "--scalable-dimension", "ecs:service:DesiredCount"}
@@ -52,8 +55,8 @@ func TestAWSCLI_scheduledActions(t *testing.T) {
 		"--scalable-target-action", "MinCapacity=1,MaxCapacity=2")...); err != nil {
 		t.Fatalf("put-scheduled-action: %v\n%s", err, out)
 	}
-	// An at action two seconds from now, in UTC, fires on the real clock.
-	at := time.Now().UTC().Add(2 * time.Second).Format("2006-01-02T15:04:05")
+	// An at action an hour from ecslocal's now, in UTC.
+	at := clock.Now().UTC().Add(time.Hour).Format("2006-01-02T15:04:05")
 	if out, err := run(aas("put-scheduled-action", "--scheduled-action-name", "soon", "--schedule", "at("+at+")",
 		"--scalable-target-action", "MinCapacity=3,MaxCapacity=5")...); err != nil {
 		t.Fatalf("put-scheduled-action: %v\n%s", err, out)
@@ -79,14 +82,12 @@ func TestAWSCLI_scheduledActions(t *testing.T) {
 		t.Fatalf("describe-scheduled-actions --scheduled-action-names soon: %v", named)
 	}
 
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
-		tg := obj(t, list(t, mustRun("application-autoscaling", "describe-scalable-targets", "--service-namespace", "ecs")["ScalableTargets"])[0])
-		if tg["MinCapacity"] == float64(3) && tg["MaxCapacity"] == float64(5) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the at action did not fire: %v", tg)
-		}
+	if tg := obj(t, list(t, mustRun("application-autoscaling", "describe-scalable-targets", "--service-namespace", "ecs")["ScalableTargets"])[0]); tg["MinCapacity"] != float64(1) {
+		t.Fatalf("the at action fired before its time: %v", tg)
+	}
+	clock.Advance(time.Hour + time.Second)
+	if tg := obj(t, list(t, mustRun("application-autoscaling", "describe-scalable-targets", "--service-namespace", "ecs")["ScalableTargets"])[0]); tg["MinCapacity"] != float64(3) || tg["MaxCapacity"] != float64(5) {
+		t.Fatalf("the at action did not fire at its time: %v", tg)
 	}
 	svc := obj(t, list(t, mustRun("ecs", "describe-services", "--cluster", "prod", "--services", "web")["services"])[0])
 	if svc["desiredCount"] != float64(3) {
