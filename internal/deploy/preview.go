@@ -343,8 +343,11 @@ func productionCount(in PreviewInput) Known[int] {
 	case v.Production == nil:
 		return sure(0)
 	case v.Adopted != nil:
-		// The adopted service's count: auto scaling may move it, a person otherwise.
-		return Known[int]{v.Adopted.DesiredCount, !v.Adopted.AutoScaled}
+		// The adopted service's count, read by the plan itself (a create has no refresh):
+		// Terraform plans a create again at apply, without what the first plan read, and a
+		// count that moved in between would change a value the plan promised. So it is never
+		// promised; the plan's notes say what it is now (DESIGN.md §16.3).
+		return unsure(v.Adopted.DesiredCount)
 	case st.Current == nil || v.Production.Name != st.Current.Name:
 		// Production was found, not recorded: state was lost. Whether auto scaling moves it is
 		// not known.
@@ -681,9 +684,31 @@ func previewAdoption(in PreviewInput) (*Preview, error) {
 	if err != nil {
 		return nil, err
 	}
+	counts, _, err := PlanPhases(ClampToScaling(in.Config.AutoScaling, valueOr(in.Config.DesiredCount, v.Adopted.DesiredCount)), v.Adopted.DesiredCount, in.Config.Phases)
+	if err == nil {
+		var ph []string
+		for _, c := range counts {
+			ph = append(ph, fmt.Sprintf("%d/%d", c.New, c.Old))
+		}
+		scaled := ""
+		if v.Adopted.AutoScaled {
+			scaled = ", which its auto scaling may also move"
+		}
+		pv.Notes = append(pv.Notes, Note{Field: "adopt", Summary: "Adoption at the Current Count", Detail: fmt.Sprintf(
+			"%s runs %d tasks now; from that count the phases are %s (new/old). The count can change before the apply%s, so the plan leaves the counts that follow from it unknown, and the apply takes over %s at the count it finds.",
+			v.Adopted.Name, v.Adopted.DesiredCount, strings.Join(ph, ", "), scaled, v.Adopted.Name)})
+	}
 	if len(v.Adopted.Copied) > 0 {
 		pv.Notes = append(pv.Notes, Note{Field: "adopt", Summary: "Service Template Copied", AtApply: true, Detail: fmt.Sprintf(
 			"The configuration has no service block, so the revisions are created with the settings of %s: %s.", v.Adopted.Name, strings.Join(v.Adopted.Copied, ", "))})
 	}
 	return pv, nil
+}
+
+// valueOr is *p, or or when p is nil.
+func valueOr(p *int, or int) int {
+	if p == nil {
+		return or
+	}
+	return *p
 }

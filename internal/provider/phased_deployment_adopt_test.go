@@ -347,6 +347,7 @@ func TestAccPhasedDeployment_adoptCopiesTemplate(t *testing.T) {
 	})
 	e.awaitHealthy(tg, 6)
 	var m servingMark
+	phase := func(i int) tfjsonpath.Path { return tfjsonpath.New("planned_phases").AtSliceIndex(i) }
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             allOf(e.checkDestroyed, e.expectGone("web")),
@@ -356,11 +357,19 @@ func TestAccPhasedDeployment_adoptCopiesTemplate(t *testing.T) {
 				Config:    config(v2),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					planValue("planned_action", knownvalue.StringExact("adopt")),
-					// Without auto scaling only a person moves web's count: the plan is exact.
-					planValue("planned_phases", phasesValue(2, 4, 3, 3, 6, 0)),
+					// The plan read web's count itself, and Terraform plans a create again at
+					// apply without that read: the counts that follow from it are not promised.
+					plancheck.ExpectKnownValue(addr, phase(0).AtMapKey("new_count"), knownvalue.Int64Exact(2)),
+					plancheck.ExpectKnownValue(addr, phase(2).AtMapKey("new_count"), knownvalue.Int64Exact(6)),
+					plancheck.ExpectUnknownValue(addr, phase(0).AtMapKey("old_count")),
+					plancheck.ExpectKnownValue(addr, phase(2).AtMapKey("old_count"), knownvalue.Int64Exact(0)),
 					planValue("previous.service_name", knownvalue.StringExact("web")),
-					planValue("previous.desired_count", knownvalue.Int64Exact(6)),
+					plancheck.ExpectUnknownValue(addr, tfjsonpath.New("previous").AtMapKey("desired_count")),
 				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateValue("planned_phases", phasesValue(2, 4, 3, 3, 6, 0)),
+					stateValue("previous.desired_count", knownvalue.Int64Exact(6)),
+				},
 				Check: allOf(
 					e.expectServing(&m, 6, tg),
 					e.expectTargets(tg, map[string]int{"web__1": 6, "web": 0}),
@@ -459,4 +468,38 @@ func TestWarnAdoptChanged(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAccPhasedDeployment_adoptCountMovesBeforeApply: someone scales web from 4 to 5 between the
+// plan and the apply of its adoption. The plan promised no count that follows from web's (it
+// read web itself, and Terraform plans a create again at apply without that read), so the
+// apply takes web over at 5, the count it finds, with no inconsistent plan and no capacity dip.
+func TestAccPhasedDeployment_adoptCountMovesBeforeApply(t *testing.T) {
+	e := newAccEnv(t)
+	e.runningWeb("web:1", 4, nil)
+	mark := 0
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             allOf(e.checkDestroyed, e.expectGone("web")),
+		Steps: []resource.TestStep{{
+			Config: e.config(webConfig("web:2", 5, adoptHCL("web"))),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				planValue("planned_action", knownvalue.StringExact("adopt")),
+				betweenPlanAndApply(func() {
+					e.updateService(&ecs.UpdateServiceInput{Service: aws.String("web"), DesiredCount: aws.Int32(5)})
+					waitRunning(t, e, "web", 5)
+					mark = len(e.srv.Timeline())
+				}),
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateValue("previous.service_name", knownvalue.StringExact("web")),
+				stateValue("previous.desired_count", knownvalue.Int64Exact(5)),
+				stateValue("current.desired_count", knownvalue.Int64Exact(5)),
+			},
+			Check: allOf(
+				e.expectRunningAtLeast(&mark, 5, "web", "web__1"),
+				e.expectService("web", 0, 0, adoptedTags),
+			),
+		}},
+	})
 }
