@@ -3,6 +3,7 @@ package deploy_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -223,4 +224,51 @@ func (e *env) registerFamily(family string) string {
 		e.t.Fatal(err)
 	}
 	return deploy.FamilyRevision(aws.ToString(out.TaskDefinition.TaskDefinitionArn))
+}
+
+// TestAdoptResume kills an adoption after each of its writes and runs it again from the same
+// (empty) state: the next run takes web over with the tasks the killed run had moved counted in,
+// so capacity never drops below web's 4, and ends as an uninterrupted adoption does.
+func TestAdoptResume(t *testing.T) {
+	t.Parallel()
+	// The writes of an adoption of web at 4 with auto scaling: the suspension tag and the
+	// suspension, the create, three phases of two scales, the claim, web__1's target, policy and
+	// scheduled action, web's target off, its suspension tag off.
+	const writes = 15
+	for n := 1; n <= writes; n++ {
+		t.Run(fmt.Sprintf("killed after write %d", n), func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			e.runningWeb()
+			killed := e.mark()
+			_, _ = e.eng.Apply(e.killAfterWrites(n), deploy.PreviewInput{Config: adoptConfig(tdHealthy2)}, nil)
+			e.revive()
+			if got := len(e.writesSince(killed)); got != n {
+				t.Fatalf("the killed run made %d writes, want %d: %q", got, n, e.writesSince(killed))
+			}
+			res, err := e.eng.Apply(context.Background(), deploy.PreviewInput{Config: adoptConfig(tdHealthy2)}, nil)
+			if err != nil {
+				e.logSteps()
+				t.Fatal(err)
+			}
+			if res.Current.DesiredCount != 4 || res.Previous == nil || res.Previous.Name != "web" || res.Previous.DesiredCount < 4 {
+				t.Errorf("current %+v, previous %+v; want production at 4 over web at its count or more", res.Current, res.Previous)
+			}
+			for name, s := range e.services() {
+				switch {
+				case name == res.Current.Name && (s.Desired != 4 || s.Running != 4):
+					t.Errorf("production %s: %+v, want 4 running", name, s)
+				case name != res.Current.Name && s.Desired != 0:
+					t.Errorf("%s holds tasks: %+v", name, s)
+				}
+			}
+			if got := e.scaling(res.Current.Name); got == nil || !reflect.DeepEqual(*got, scheduledView) {
+				t.Errorf("%s's auto scaling %+v, want %+v, not suspended", res.Current.Name, got, scheduledView)
+			}
+			if tags := e.tags("web"); tags[deploy.OwnerTag] != "prod/web" || tags[deploy.SuspendedTag] != "" {
+				t.Errorf("web's tags %v, want ours and no suspension tag", tags)
+			}
+			e.checkCapacity(killed, 4, "web", "web__1", "web__2")
+		})
+	}
 }
