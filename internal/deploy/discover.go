@@ -208,6 +208,7 @@ func (inv *inventory) view(cfg Config, st State) *View {
 	v := &View{HighestRevision: max(st.HighestRevision, inv.highest)}
 	if prod := pickProduction(inv, st); prod != nil {
 		v.Production = prod.ref()
+		v.LeftSuspended, _ = tagValue(prod.svc.Tags, SuspendedTag)
 	}
 	if st.Previous != nil {
 		if prev := inv.byName(st.Previous.Name); prev != nil && (v.Production == nil || prev.Name != v.Production.Name) {

@@ -193,3 +193,57 @@ func TestHandOver(t *testing.T) {
 		}
 	})
 }
+
+// TestHandOver_leftSuspensionIsLifted: a rollout killed right after it suspended production's
+// auto scaling, and then the configuration put back as it was: the next apply, which would
+// otherwise do nothing, lifts the suspension and removes the tag (DESIGN.md §5.6.1).
+func TestHandOver_leftSuspensionIsLifted(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	cfg := baseConfig(tdHealthy1, 4)
+	cfg.AutoScaling = withSchedule()
+	st := e.mustDeploy(cfg, deploy.State{})
+	next := cfg
+	next.TaskDefinition = tdHealthy2
+	_, _ = e.eng.Deploy(e.killAfterWrites(2), next, st)
+	e.revive()
+	suspended := scheduledView
+	suspended.Suspended = "in out scheduled"
+	if got := e.scaling("web__1"); got == nil || !reflect.DeepEqual(*got, suspended) {
+		t.Fatalf("after the kill web__1's auto scaling is %+v, want %+v", got, suspended)
+	}
+
+	// The refresh sees the tag; the plan is an update in place that says so.
+	live, err := e.eng.Read(context.Background(), cfg, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := deploy.PreviewInput{Config: cfg, Prior: &cfg, State: st, View: live.View}
+	pv, err := deploy.PreviewOperation(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pv.Action != deploy.ActionUpdateInPlace || !slices.ContainsFunc(pv.Notes, func(n deploy.Note) bool { return n.Summary == "Auto Scaling Suspension Lifted" }) {
+		t.Errorf("action %s, notes %+v; want an update in place noting the suspension lifted", pv.Action, pv.Notes)
+	}
+	res, err := e.eng.Apply(context.Background(), in, pv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := e.scaling("web__1"); got == nil || !reflect.DeepEqual(*got, scheduledView) {
+		t.Errorf("web__1's auto scaling %+v, want %+v, not suspended", got, scheduledView)
+	}
+	if v, ok := e.tags("web__1")[deploy.SuspendedTag]; ok {
+		t.Errorf("web__1 still carries %s = %q", deploy.SuspendedTag, v)
+	}
+	if res.Current.Name != "web__1" {
+		t.Errorf("production %s, want web__1", res.Current.Name)
+	}
+	live, err = e.eng.Read(context.Background(), cfg, res.State)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pv, err := deploy.PreviewOperation(deploy.PreviewInput{Config: cfg, Prior: &cfg, State: res.State, View: live.View}); err != nil || pv.Action != deploy.ActionNone {
+		t.Errorf("the plan after: %v, %v; want nothing to do", pv, err)
+	}
+}

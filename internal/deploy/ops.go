@@ -72,7 +72,7 @@ func (e *Engine) Scale(ctx context.Context, cfg Config, st State, n int) (*Resul
 func (r *run) scaleInPlace(ctx context.Context, in PreviewInput) (*Result, error) {
 	name := r.res.Current.Name
 	n := ClampToScaling(r.cfg.AutoScaling, *r.cfg.DesiredCount)
-	if scalingChanged(in) {
+	if scalingChanged(in) || in.View.LeftSuspended != "" {
 		if err := r.setScaling(ctx, name); err != nil {
 			return nil, err
 		}
@@ -133,8 +133,16 @@ func (r *run) updateScaling(ctx context.Context, pv *Preview) (*Result, error) {
 }
 
 // setScaling makes a service's auto scaling what the configuration says.
-func (r *run) setScaling(ctx context.Context, name string) error {
+func (r *run) setScaling(ctx context.Context, name string) (err error) {
 	e, cluster := r.e, r.cluster
+	// A suspension an interrupted run left is lifted: to the state its tag records, and the
+	// tag comes off once that is done.
+	left, suspended := tagValue(r.seen[name].Tags, SuspendedTag)
+	defer func() {
+		if suspended && err == nil {
+			r.untagSuspension(ctx, name, aws.ToString(r.seen[name].ServiceArn))
+		}
+	}()
 	if r.cfg.AutoScaling == nil {
 		if err := e.removeScaling(ctx, cluster, name); err != nil {
 			return err
@@ -143,6 +151,13 @@ func (r *run) setScaling(ctx context.Context, name string) error {
 		return nil
 	}
 	want := settingsFor(r.cfg.AutoScaling, name)
+	if suspended {
+		prior, ok := parseSuspension(left)
+		if !ok {
+			prior = &aastypes.SuspendedState{}
+		}
+		want.Suspended = resumed(prior)
+	}
 	if err := e.putScaling(ctx, cluster, name, want); err != nil {
 		return err
 	}

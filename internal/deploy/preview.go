@@ -117,6 +117,9 @@ type View struct {
 	ProductionScaling *ScalingView `json:"production_scaling,omitempty"`
 	// Adopted is the service an adopting create takes over; Production is the same service.
 	Adopted *AdoptedService `json:"adopted,omitempty"`
+	// LeftSuspended is the SuspendedTag that a killed run left on production: the suspension
+	// its scalable target had before; "" when it carries none.
+	LeftSuspended string `json:"left_suspended,omitempty"`
 }
 
 // ScalingView names a service's scaling policies and scheduled actions.
@@ -274,6 +277,10 @@ func decideAction(in PreviewInput) (Action, error) {
 	case cfg.DesiredCount != nil && (prior.DesiredCount == nil || *cfg.DesiredCount != *prior.DesiredCount):
 		return ActionScale, nil
 	case !reflect.DeepEqual(cfg.AutoScaling, prior.AutoScaling):
+		return ActionUpdateInPlace, nil
+	case in.View != nil && in.View.LeftSuspended != "":
+		// A killed run left production's auto scaling suspended: the next apply lifts it,
+		// whatever else it would do (DESIGN.md §5.6.1).
 		return ActionUpdateInPlace, nil
 	}
 	return ActionNone, nil
@@ -564,6 +571,11 @@ func previewScalingUpdate(in PreviewInput) *Preview {
 	}
 	if v != nil {
 		pv.plan = &decision{prod: v.Production, desired: n}
+		if v.LeftSuspended != "" {
+			pv.Notes = append(pv.Notes, Note{Field: "auto_scaling", Summary: "Auto Scaling Suspension Lifted", AtApply: true, Detail: fmt.Sprintf(
+				"An apply that was interrupted left the auto scaling of %s suspended (tag %s = %q records how it was before); this apply restores that and removes the tag.",
+				st.Current.Name, SuspendedTag, v.LeftSuspended)})
+		}
 	}
 	return pv
 }
