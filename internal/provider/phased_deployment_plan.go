@@ -27,7 +27,12 @@ func (r *phasedDeploymentResource) ModifyPlan(ctx context.Context, req resource.
 		return // destroy
 	}
 	if !req.State.Raw.IsNull() && req.Plan.Raw.Equal(req.State.Raw) {
-		return // nothing changes: planned_action and planned_phases keep the last apply's values
+		// Nothing changes: planned_action and planned_phases keep the last apply's values;
+		// unless the refresh found production's auto scaling left suspended by an interrupted
+		// apply, which this one lifts (DESIGN.md §5.6.1).
+		if v := readView(ctx, req.Private.GetKey, &resp.Diagnostics); v == nil || v.LeftSuspended == "" {
+			return
+		}
 	}
 	var plan phasedDeploymentModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)

@@ -211,6 +211,9 @@ func (r *phasedDeploymentResource) Update(ctx context.Context, req resource.Upda
 	in := previewInput(ctx, &plan, &state, &resp.Diagnostics)
 	in.Fingerprints = readFingerprints(ctx, req.Private.GetKey, &resp.Diagnostics)
 	in.State.Adopted = readAdoption(ctx, req.Private.GetKey, &resp.Diagnostics)
+	// The view the plan decided from: the action is decided again from it, as the plan was
+	// (a suspension left on production makes an otherwise empty change an update in place).
+	in.View = readView(ctx, req.Private.GetKey, &resp.Diagnostics)
 	planned := plannedPreview(ctx, &plan, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return

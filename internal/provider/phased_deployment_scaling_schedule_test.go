@@ -14,12 +14,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
 	aastypes "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/phased-ecs/terraform-provider-ecs/internal/deploy"
 )
 
 // scheduledScalingHCL is an auto_scaling block with a target tracking policy on a customized
@@ -474,6 +478,59 @@ func TestAccPhasedDeployment_unmanagedStepPolicy(t *testing.T) {
 				Config: withDiscard("web:2", true),
 				Check:  e.expectScaling(map[string]liveScaling{"web__1": {}, "web__2": wantScheduledScaling}),
 			},
+		},
+	})
+}
+
+// TestAccPhasedDeployment_leftSuspensionIsLifted: production's auto scaling is left suspended,
+// with the tag that records how it was, as an apply killed right after suspending it leaves it.
+// The configuration did not change, yet the plan is an auto scaling update in place, and its
+// apply restores the recorded state (here: scale-out was suspended before) and removes the tag;
+// the plan after is empty (DESIGN.md §5.6.1).
+func TestAccPhasedDeployment_leftSuspensionIsLifted(t *testing.T) {
+	e := newAccEnv(t)
+	config := e.config(deploymentConfig("web:1", 4, scheduledScalingHCL))
+	leaveSuspended := func() {
+		ctx := context.Background()
+		arn := "arn:aws:ecs:us-east-1:000000000000:service/prod/web__1"
+		if _, err := e.ecs.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: aws.String(arn), Tags: []ecstypes.Tag{
+			{Key: aws.String(deploy.SuspendedTag), Value: aws.String("in=false,out=true,scheduled=false")},
+		}}); err != nil {
+			t.Fatalf("tagging web__1: %v", err)
+		}
+		if _, err := e.scalingClient().RegisterScalableTarget(ctx, &applicationautoscaling.RegisterScalableTargetInput{
+			ServiceNamespace: aastypes.ServiceNamespaceEcs, ResourceId: aws.String("service/prod/web__1"),
+			ScalableDimension: aastypes.ScalableDimensionECSServiceDesiredCount,
+			SuspendedState: &aastypes.SuspendedState{DynamicScalingInSuspended: aws.Bool(true), DynamicScalingOutSuspended: aws.Bool(true),
+				ScheduledScalingSuspended: aws.Bool(true)},
+		}); err != nil {
+			t.Fatalf("suspending web__1's auto scaling: %v", err)
+		}
+	}
+	outSuspended := wantScheduledScaling
+	outSuspended.Target = "2–10 suspended in=false out=true scheduled=false"
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{Config: config},
+			{
+				PreConfig: leaveSuspended,
+				Config:    config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					planValue("planned_action", knownvalue.StringExact("update-in-place")),
+				}},
+				Check: allOf(
+					e.expectScaling(map[string]liveScaling{"web__1": outSuspended}),
+					func(*terraform.State) error {
+						if s := e.status("web__1"); s == nil || s.Tags[deploy.SuspendedTag] != "" {
+							return fmt.Errorf("web__1 after the apply: %+v, want no %s tag", s, deploy.SuspendedTag)
+						}
+						return nil
+					},
+				),
+			},
+			{Config: config, PlanOnly: true},
 		},
 	})
 }
