@@ -242,40 +242,8 @@ func (s *Server) runCloudWatch(r *http.Request, op string, h cwHandler, dec cwDe
 		resource = res.Namespace
 	}
 
-	start := time.Now()
-	s.mu.Lock()
-	now := s.clock.Now()
-	s.advanceLocked(now)
-	rc := &reqCtx{now: now, region: s.regionOf(r)}
-	call := Call{Seq: s.nextSeq(), Time: now, Service: svcCloudWatch, Operation: op, Resource: resource, Write: isWrite(op)}
-	var out any
-	aerr := s.gateLocked(svcCloudWatch, op, nil, now)
-	if aerr != nil {
-		// CloudWatch's awsQuery spellings of the common errors: AccessDenied (HTTP 403) and
-		// Throttling (the "Common errors" page of the CloudWatch API reference,
-		// https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/CommonErrors.html).
-		switch aerr.Code {
-		case codeAccessDenied:
-			aerr = &apiError{Status: http.StatusForbidden, Code: "AccessDenied", Message: aerr.Message}
-		case codeThrottling:
-			aerr = &apiError{Status: http.StatusBadRequest, Code: "Throttling", Message: "Rate exceeded"}
-		}
-	} else {
-		out, aerr = h(s, rc, dec)
-	}
-	if aerr != nil {
-		call.ErrorCode = aerr.Code
-	}
-	s.calls = append(s.calls, call)
-	s.mu.Unlock()
-	if s.opts.Logger != nil {
-		status := "ok"
-		if aerr != nil {
-			status = aerr.Code
-		}
-		s.opts.Logger.Printf("%s:%s %s %s %s", svcCloudWatch, op, resource, status, time.Since(start).Round(time.Microsecond))
-	}
-	return out, aerr
+	return s.dispatch(r, svcCloudWatch, op, resource, func() []string { return nil }, true,
+		func(rc *reqCtx) (any, *apiError) { return h(s, rc, dec) })
 }
 
 func writeCWResult(w http.ResponseWriter, cborMode bool, out any) {

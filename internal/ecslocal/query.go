@@ -76,43 +76,12 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	start := time.Now()
-	s.mu.Lock()
-	now := s.clock.Now()
-	s.advanceLocked(now)
-	rc := &reqCtx{now: now, region: s.regionOf(r)}
-	call := Call{Seq: s.nextSeq(), Time: now, Service: svcELB, Operation: op, Resource: q.resource(), Write: isWrite(op)}
-	var out any
-	aerr := s.gateLocked(svcELB, op, impliedQueryActions(op, q), now)
-	if aerr != nil {
-		// The query protocol's spellings of the common errors: AccessDenied with HTTP 403, and
-		// Throttling.
-		switch aerr.Code {
-		case codeAccessDenied:
-			aerr = &apiError{Status: http.StatusForbidden, Code: "AccessDenied", Message: aerr.Message}
-		case codeThrottling:
-			aerr = &apiError{Status: http.StatusBadRequest, Code: "Throttling", Message: "Rate exceeded"}
-		}
-	} else {
-		out, aerr = h(s, rc, q)
-	}
-	if aerr != nil {
-		call.ErrorCode = aerr.Code
-	}
-	s.calls = append(s.calls, call)
-	s.mu.Unlock()
-
+	out, aerr := s.dispatch(r, svcELB, op, q.resource(), func() []string { return impliedQueryActions(op, q) }, true,
+		func(rc *reqCtx) (any, *apiError) { return h(s, rc, q) })
 	if aerr != nil {
 		writeQueryError(w, aerr)
 	} else {
 		writeQueryResult(w, op, out)
-	}
-	if s.opts.Logger != nil {
-		status := "ok"
-		if aerr != nil {
-			status = aerr.Code
-		}
-		s.opts.Logger.Printf("%s:%s %s %s %s", svcELB, op, call.Resource, status, time.Since(start).Round(time.Microsecond))
 	}
 }
 

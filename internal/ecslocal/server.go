@@ -216,16 +216,38 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		body = []byte("{}")
 	}
 
+	out, aerr := s.dispatch(r, service, op, resourceOf(body), func() []string { return s.impliedActionsLocked(service, op, body) }, false,
+		func(rc *reqCtx) (any, *apiError) { return h(s, rc, body) })
+	if aerr != nil {
+		writeError(w, service, aerr)
+	} else {
+		writeJSON(w, out)
+	}
+}
+
+// dispatch serves one AWS call under the server's lock, the same way for every protocol: it
+// brings the world up to now, applies the gate in the order AWS does (IAM, with the actions
+// implied computed under the lock; throttling; injected faults), runs the operation, records the
+// call and logs it. query gives the common errors their awsQuery spellings (AccessDenied with
+// HTTP 403, Throttling), as Elastic Load Balancing's and CloudWatch's query APIs spell them
+// ("Common errors" of each API reference, e.g.
+// https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/CommonErrors.html).
+func (s *Server) dispatch(r *http.Request, service, op, resource string, implied func() []string, query bool, run func(*reqCtx) (any, *apiError)) (any, *apiError) {
 	start := time.Now()
 	s.mu.Lock()
 	now := s.clock.Now()
 	s.advanceLocked(now)
 	rc := &reqCtx{now: now, region: s.regionOf(r)}
-	call := Call{Seq: s.nextSeq(), Time: now, Service: service, Operation: op, Resource: resourceOf(body), Write: isWrite(op)}
+	call := Call{Seq: s.nextSeq(), Time: now, Service: service, Operation: op, Resource: resource, Write: isWrite(op)}
 	var out any
-	aerr := s.gateLocked(service, op, s.impliedActionsLocked(service, op, body), now)
-	if aerr == nil {
-		out, aerr = h(s, rc, body)
+	aerr := s.gateLocked(service, op, implied(), now)
+	switch {
+	case aerr != nil && query && aerr.Code == codeAccessDenied:
+		aerr = &apiError{Status: http.StatusForbidden, Code: "AccessDenied", Message: aerr.Message}
+	case aerr != nil && query && aerr.Code == codeThrottling:
+		aerr = &apiError{Status: http.StatusBadRequest, Code: "Throttling", Message: "Rate exceeded"}
+	case aerr == nil:
+		out, aerr = run(rc)
 	}
 	if aerr == nil && service == svcAutoScaling && op == "RegisterScalableTarget" {
 		s.linkedRole = true
@@ -235,19 +257,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.calls = append(s.calls, call)
 	s.mu.Unlock()
-
-	if aerr != nil {
-		writeError(w, service, aerr)
-	} else {
-		writeJSON(w, out)
-	}
 	if s.opts.Logger != nil {
 		status := "ok"
 		if aerr != nil {
 			status = aerr.Code
 		}
-		s.opts.Logger.Printf("%s:%s %s %s %s", service, op, call.Resource, status, time.Since(start).Round(time.Microsecond))
+		s.opts.Logger.Printf("%s:%s %s %s %s", service, op, resource, status, time.Since(start).Round(time.Microsecond))
 	}
+	return out, aerr
 }
 
 // gateLocked applies, in the order AWS does, IAM authorization (of the call's own action, then
