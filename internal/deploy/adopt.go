@@ -152,9 +152,9 @@ func checkAdoptable(cfg Config, svc *types.Service, family string) error {
 // adopt finds the service an adopting create takes over and checks it can be (checkAdoptable);
 // it sets in.View to what a rollout from it starts with, and returns the adopted service as
 // production. Nothing is written.
-func (e *Engine) adopt(ctx context.Context, in *PreviewInput, r *run, inv *inventory, family string) (*liveService, error) {
+func (e *Engine) adopt(ctx context.Context, in *PreviewInput, cluster string, inv *inventory, family string) (*liveService, error) {
 	cfg := in.Config
-	found, err := e.findServices(ctx, r.cluster, []string{cfg.Adopt})
+	found, err := e.findServices(ctx, cluster, []string{cfg.Adopt})
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +167,7 @@ func (e *Engine) adopt(ctx context.Context, in *PreviewInput, r *run, inv *inven
 	}
 	prod := toLive(*svc, cfg.Name, cfg.DeploymentID)
 	prod.Revision = RevisionZero
-	scaling, err := e.describeScaling(ctx, r.cluster, prod.Name)
+	scaling, err := e.describeScaling(ctx, cluster, prod.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -204,13 +204,12 @@ func (e *Engine) PreviewAdoption(ctx context.Context, cfg Config) (*View, error)
 	if err != nil {
 		return nil, err
 	}
-	r := e.newRun(cfg, cluster)
 	inv, err := e.list(ctx, cfg, cluster)
 	if err != nil {
 		return nil, err
 	}
 	in := PreviewInput{Config: cfg}
-	if _, err := e.adopt(ctx, &in, r, inv, aws.ToString(td.Family)); err != nil {
+	if _, err := e.adopt(ctx, &in, cluster, inv, aws.ToString(td.Family)); err != nil {
 		return nil, err
 	}
 	in.View.TaskDefinitionARN = aws.ToString(td.TaskDefinitionArn)

@@ -369,7 +369,7 @@ func (g *gate) checkMetrics(ctx context.Context, now time.Time) error {
 		}
 	}
 	for i, m := range g.a.Metrics {
-		if err := g.evaluate(m, values, fmt.Sprintf("n%d", i), fmt.Sprintf("b%d", i), now); err != nil {
+		if err := g.evaluate(ctx, m, values, fmt.Sprintf("n%d", i), fmt.Sprintf("b%d", i), now); err != nil {
 			return err
 		}
 	}
@@ -378,7 +378,7 @@ func (g *gate) checkMetrics(ctx context.Context, now time.Time) error {
 
 // evaluate judges one metric check from the values read, and fails the phase when the check has
 // failed more than failure_limit times.
-func (g *gate) evaluate(m MetricCheck, values map[string]float64, id, baseID string, now time.Time) error {
+func (g *gate) evaluate(ctx context.Context, m MetricCheck, values map[string]float64, id, baseID string, now time.Time) error {
 	v, ok := values[id]
 	var why string
 	switch {
@@ -399,7 +399,7 @@ func (g *gate) evaluate(m MetricCheck, values map[string]float64, id, baseID str
 		return nil
 	}
 	g.failures[m.Name]++
-	g.e.log().Warn(context.Background(), "analysis metric check failed", map[string]any{"check": m.Name, "reason": why, "failures": g.failures[m.Name]})
+	g.e.log().Warn(ctx, "analysis metric check failed", map[string]any{"check": m.Name, "reason": why, "failures": g.failures[m.Name]})
 	if g.failures[m.Name] <= m.FailureLimit {
 		return nil
 	}

@@ -80,7 +80,7 @@ func (e *Engine) observe(ctx context.Context, in *PreviewInput, action Action, d
 	}
 	in.View = inv.view(r.cfg, st)
 	if action == ActionAdopt {
-		prod, err := e.adopt(ctx, in, r, inv, aws.ToString(td.Family))
+		prod, err := e.adopt(ctx, in, cluster, inv, aws.ToString(td.Family))
 		if err != nil {
 			return nil, nil, err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,7 +48,7 @@ func settingsFor(a *AutoScaling, service string) *scalingSettings {
 			if m.Unit != "" {
 				spec.Unit = aws.String(m.Unit)
 			}
-			for _, k := range sortedKeys(m.Dimensions) {
+			for _, k := range slices.Sorted(maps.Keys(m.Dimensions)) {
 				v := m.Dimensions[k]
 				if k == ServiceNameDimension {
 					v = service
@@ -104,15 +105,6 @@ func rfc3339(v string) *time.Time {
 		return nil
 	}
 	return &t
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // describeScaling reads a service's scalable target, policies and scheduled actions; nil when
