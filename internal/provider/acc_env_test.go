@@ -86,15 +86,10 @@ func newAccEnv(t *testing.T) *accEnv {
 	return e
 }
 
-// config is the provider block plus the given resource configuration. ecslocal serves
-// CloudWatch on the same address, and the analysis gates read it through endpoints.cloudwatch.
+// config is the provider block (every endpoint on ecslocal, CloudWatch included) plus the
+// given resource configuration.
 func (e *accEnv) config(resourceHCL string) string {
-	const endpoints = "  endpoints {\n"
-	pc := providerConfig(e.url)
-	if !strings.Contains(pc, endpoints) {
-		e.t.Fatalf("the provider block has no endpoints block to add cloudwatch to:\n%s", pc)
-	}
-	return strings.Replace(pc, endpoints, fmt.Sprintf("%s    cloudwatch              = %q\n", endpoints, e.url), 1) + resourceHCL
+	return providerConfig(e.url) + resourceHCL
 }
 
 // services returns desired/running of every ACTIVE service of cluster prod, by name.

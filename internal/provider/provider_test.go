@@ -80,6 +80,7 @@ provider "ecs" {
     ecs                     = %[1]q
     application_autoscaling = %[1]q
     elbv2                   = %[1]q
+    cloudwatch              = %[1]q
   }
 }
 `, url)
