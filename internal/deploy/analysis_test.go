@@ -229,6 +229,9 @@ func TestAnalysis(t *testing.T) {
 			}
 			cfg.TaskDefinition, cfg.Analysis = nextTD, a
 			a.Interval = 2 * time.Second
+			// The bakes last 70 s of virtual time; the service is read once a second in them
+			// instead of every 50 ms, since the gates are read every 2 s anyway.
+			e.eng.Poll.Max = time.Second
 			m := e.mark()
 			res, err := e.eng.Deploy(context.Background(), cfg, st)
 			counts := e.countsSince(m)

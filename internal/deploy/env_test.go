@@ -659,11 +659,8 @@ func (e *env) killAfterWrites(n int) context.Context {
 
 // lastCall returns the call ecslocal served last.
 func lastCall(srv *ecslocal.Server) ecslocal.Call {
-	calls := srv.Calls()
-	if len(calls) == 0 {
-		return ecslocal.Call{}
-	}
-	return calls[len(calls)-1]
+	c, _ := srv.LastCall()
+	return c
 }
 
 // holdResponse sets which calls' responses are held back until the client gives up.

@@ -235,6 +235,17 @@ func (s *Server) Calls() []Call {
 	return append([]Call(nil), s.calls...)
 }
 
+// LastCall returns the latest call in the log, and false when the log is empty. Unlike Calls it
+// copies nothing, so a test harness can look at every call as it is served.
+func (s *Server) LastCall() (Call, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.calls) == 0 {
+		return Call{}, false
+	}
+	return s.calls[len(s.calls)-1], true
+}
+
 // CallCounts returns the number of calls per action ("ecs:DescribeServices").
 func (s *Server) CallCounts() map[string]int {
 	s.mu.Lock()
