@@ -54,17 +54,25 @@ func (r *report) detail(format string, args ...any) {
 func main() {
 	out := flag.String("out", "BENCHMARKS.md", "where to write the report")
 	terraform := flag.String("terraform", "bin/terraform", "Terraform binary for the plan benchmarks")
-	only := flag.String("only", "", `run one benchmark and print its figures, writing no report: "analysis"`)
+	only := flag.String("only", "", `run one benchmark and print its figures, writing no report: "analysis" or "health"`)
 	flag.Parse()
 	log.SetFlags(0)
 	ctx := context.Background()
 	rep := &report{}
 	start := time.Now()
-	if *only == "analysis" {
-		must(benchAnalysisGate(ctx, rep))
+	if *only != "" {
+		one := map[string]func(context.Context, *report) error{"analysis": benchAnalysisGate, "health": benchHealthGate}[*only]
+		if one == nil {
+			log.Fatalf("-only %q: the benchmarks that run alone are analysis and health", *only)
+		}
+		must(one(ctx, rep))
+		for _, m := range rep.metrics {
+			fmt.Printf("%s = %s (goal %s): %s\n", m.name, m.value, m.goal, m.note)
+		}
+		for _, d := range rep.details {
+			fmt.Println(d)
+		}
 		return
-	} else if *only != "" {
-		log.Fatalf("-only %q: the only one is analysis", *only)
 	}
 
 	// The long, mostly idle runs go side by side with each other and with the rest.

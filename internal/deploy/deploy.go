@@ -230,7 +230,11 @@ func (r *run) restoreProduction(ctx context.Context, prod *liveService, p int) e
 	// Behind a load balancer, running is not serving: tasks a killed run had just restored may
 	// not have passed a health check yet, and the other services must not shrink before they do.
 	if prod.Desired < p || prod.Running < p || prod.Pending > 0 || len(prod.svc.LoadBalancers) > 0 {
-		if err := r.waitFor(ctx, "start", []goal{{name: prod.Name, count: p}}, nil); err != nil {
+		kind := waitStart
+		if prod.Desired == p && prod.Running == p && prod.Pending == 0 {
+			kind = waitServing
+		}
+		if err := r.waitFor(ctx, kind, []goal{{name: prod.Name, count: p}}, nil); err != nil {
 			return fmt.Errorf("restoring production service %s to %d tasks: %w", prod.Name, p, err)
 		}
 	}

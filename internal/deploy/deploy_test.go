@@ -81,11 +81,12 @@ func TestRollout(t *testing.T) {
 			t.Errorf("calls per operation %v, want %v", counts, want)
 		}
 		// One DescribeServices for discovery, then the polls of six waits. Production's tasks
-		// teach the poller that a start takes 40 ms: each start wait sleeps 35 ms, then polls
-		// every 2.5 ms around the predicted moment (3 polls). The first stop wait has no
-		// estimate and polls every 5 ms (4 polls to 20 ms); the later ones use what it learned
-		// (3 polls each).
-		if want := []int{3, 4, 3, 3, 3, 3}; !slices.Equal(polls, want) || described != 1+3+4+3+3+3+3 {
+		// teach the poller that a start takes 40 ms: each start wait sleeps 37.5 ms (half a
+		// Poll.Initial before the estimate), then polls every 2.5 ms (2 polls). The first stop
+		// wait has no estimate and polls every 5 ms (4 polls, to 20 ms), which brackets the stop
+		// between 15 and 20 ms; the second polls from 15 ms every 2.5 ms (3 polls), which
+		// narrows it to between 17.5 and 20 ms; the third polls at 17.5 and 20 ms (2 polls).
+		if want := []int{2, 4, 2, 3, 2, 2}; !slices.Equal(polls, want) || described != 1+2+4+2+3+2+2 {
 			t.Errorf("%d DescribeServices calls, polls per wait %v; want discovery's one and %v", described, polls, want)
 		}
 		counts["ecs:DescribeServices"] = described

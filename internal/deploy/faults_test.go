@@ -850,7 +850,8 @@ var theBalancedRolloutsSteadyCalls = []string{
 	"ecs:DeleteService web__1",
 	"ecs:TagResource " + serviceARN("web__4"),
 	"application-autoscaling:RegisterScalableTarget service/prod/web__4",
-	"ecs:ListTasks web__4", // the health read described its tasks already
+	// Learning how long tasks take to start reads no more: the health read listed and
+	// described production's tasks already.
 	"ecs:CreateService web__7",
 	"ecs:UpdateService web__7", "ecs:UpdateService web__4",
 	"ecs:UpdateService web__7", "ecs:UpdateService web__4",
@@ -864,10 +865,10 @@ var theBalancedRolloutsSteadyCalls = []string{
 }
 
 // withoutHealthReads lists the calls of the load-balanced rollout other than polls and the health
-// reads of its waits (DESIGN.md §7.5): a ListTasks of a service's running tasks after a poll
-// (and after the DescribeTaskDefinition that learns its health checks, the first time), a
-// DescribeTasks of the ones not seen before (none when all have been) and a DescribeTargetHealth
-// of the target group. On the way it checks where health is read: in setup, before the first
+// reads of its waits (DESIGN.md §7.5): after a poll (and after the DescribeTaskDefinition that
+// learns its health checks, the first time), a ListTasks of the service's running tasks (none
+// when the poll shows the task set unchanged since the last list), a DescribeTasks of the ones
+// not seen before (none when all have been) and a DescribeTargetHealth of the target group. On the way it checks where health is read: in setup, before the first
 // write, of production web__4 (setup waits for production to serve), and after each scale-up
 // of web__7, of web__7; after no other write.
 func (r *faultRun) withoutHealthReads(t *testing.T) []string {
@@ -886,15 +887,25 @@ func (r *faultRun) withoutHealthReads(t *testing.T) []string {
 		switch {
 		case c.Action() == pollAction:
 			continue
-		case c.Action() == "ecs:ListTasks" && afterPoll:
-			j := i + 1
+		case afterPoll && (c.Action() == "ecs:ListTasks" || c.Action() == "ecs:DescribeTasks" ||
+			c.Action() == "elasticloadbalancing:DescribeTargetHealth" && c.Resource == r.tg):
+			// The read is of the listed service, or without a list of the service polled.
+			of := calls[i-1].Resource
+			if calls[i-1].Action() != pollAction {
+				of = calls[i-2].Resource
+			}
+			j := i
+			if calls[j].Action() == "ecs:ListTasks" {
+				of = calls[j].Resource
+				j++
+			}
 			if j < len(calls) && calls[j].Action() == "ecs:DescribeTasks" {
 				j++
 			}
 			if j >= len(calls) || calls[j].Action() != "elasticloadbalancing:DescribeTargetHealth" || calls[j].Resource != r.tg {
 				t.Fatalf("call %d begins a health read that does not end with a DescribeTargetHealth of the target group: %v", i, callList(calls[i:min(j+1, len(calls))]))
 			}
-			segs[len(segs)-1].of = append(segs[len(segs)-1].of, c.Resource)
+			segs[len(segs)-1].of = append(segs[len(segs)-1].of, of)
 			i = j
 			continue
 		case c.Write:

@@ -82,13 +82,11 @@ func (wt *waiter) spec(ctx context.Context, svc types.Service) (*servingSpec, er
 // target group.
 func (wt *waiter) serving(ctx context.Context, svc types.Service, spec *servingSpec) (*servingCount, error) {
 	name := aws.ToString(svc.ServiceName)
-	list, err := wt.e.ECS.ListTasks(ctx, &ecs.ListTasksInput{
-		Cluster: aws.String(wt.cluster), ServiceName: aws.String(name), DesiredStatus: types.DesiredStatusRunning,
-	})
+	arns, err := wt.runningTasks(ctx, svc)
 	if err != nil {
 		return nil, fmt.Errorf("listing the tasks of %s to read their health: %w", name, err)
 	}
-	tasks, err := wt.describeForHealth(ctx, list.TaskArns, spec)
+	tasks, err := wt.describeForHealth(ctx, arns, spec)
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +96,7 @@ func (wt *waiter) serving(ctx context.Context, svc types.Service, spec *servingS
 	}
 	now := wt.e.clock().Now()
 	res := &servingCount{}
-	for _, arn := range list.TaskArns {
+	for _, arn := range arns {
 		t, ok := tasks[arn]
 		if !ok || aws.ToString(t.task.LastStatus) != "RUNNING" {
 			continue
@@ -140,6 +138,37 @@ func (wt *waiter) serving(ctx context.Context, svc types.Service, spec *servingS
 	slices.Sort(res.evidence)
 	res.evidence = slices.Compact(res.evidence)
 	return res, nil
+}
+
+// taskList is the last list of a service's running tasks, with what the service showed then.
+type taskList struct {
+	arns                      []string
+	event                     string // ID of the service's newest event
+	desired, running, pending int32
+}
+
+// runningTasks lists the service's running tasks (every page), or reuses the last list when the
+// service shows that nothing has changed since: the same newest event, the same counts and none
+// pending. ECS posts a service event for every task it starts ("has started N tasks") and for
+// the tasks it stops ("has stopped N running tasks", "is unhealthy in target-group"), and a task
+// that stops on its own leaves the running count until ECS starts its replacement, so a task set
+// that changed shows in one or the other.
+func (wt *waiter) runningTasks(ctx context.Context, svc types.Service) ([]string, error) {
+	name := aws.ToString(svc.ServiceName)
+	now := taskList{desired: svc.DesiredCount, running: svc.RunningCount, pending: svc.PendingCount}
+	if len(svc.Events) > 0 {
+		now.event = aws.ToString(svc.Events[0].Id)
+	}
+	if last, ok := wt.lists[name]; ok && now.event != "" && now.pending == 0 &&
+		last.event == now.event && last.desired == now.desired && last.running == now.running && last.pending == 0 {
+		return last.arns, nil
+	}
+	var err error
+	if now.arns, err = wt.listTasks(ctx, name, types.DesiredStatusRunning); err != nil {
+		return nil, err
+	}
+	wt.lists[name] = now
+	return now.arns, nil
 }
 
 // targetHealth reads the health of every target of the service's target groups, one

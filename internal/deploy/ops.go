@@ -82,7 +82,7 @@ func (r *run) scaleInPlace(ctx context.Context, in PreviewInput) (*Result, error
 	if err := r.scale(ctx, name, n); err != nil {
 		return nil, err
 	}
-	if err := r.waitFor(ctx, "start", []goal{{name: name, count: n}}, nil); err != nil {
+	if err := r.waitFor(ctx, waitStart, []goal{{name: name, count: n}}, nil); err != nil {
 		return nil, fmt.Errorf("waiting for %s to reach %d running tasks: %w", name, n, err)
 	}
 	cur := *r.res.Current
@@ -115,7 +115,7 @@ func (r *run) updateScaling(ctx context.Context, pv *Preview) (*Result, error) {
 		if err := r.scale(ctx, name, n); err != nil {
 			return nil, err
 		}
-		if err := r.waitFor(ctx, "start", []goal{{name: name, count: n}}, nil); err != nil {
+		if err := r.waitFor(ctx, waitStart, []goal{{name: name, count: n}}, nil); err != nil {
 			return nil, fmt.Errorf("waiting for %s to reach %d running tasks: %w", name, n, err)
 		}
 		cur.DesiredCount = n

@@ -118,7 +118,7 @@ func (r *phaseRun) runPhase(ctx context.Context, phase int, pc PhaseCounts, thre
 	if err := r.scale(ctx, r.toSvc, pc.New); err != nil {
 		return &stageError{phase, stage, apiFailure(ctx, err)}
 	}
-	if err := r.waitFor(ctx, "start", []goal{{name: r.toSvc, count: pc.New}}, w); err != nil {
+	if err := r.waitFor(ctx, waitStart, []goal{{name: r.toSvc, count: pc.New}}, w); err != nil {
 		return &stageError{phase, stage, err}
 	}
 	r.gate.tasksRunning(r.e.clock().Now())
@@ -127,7 +127,7 @@ func (r *phaseRun) runPhase(ctx context.Context, phase int, pc PhaseCounts, thre
 		if err := r.scale(ctx, r.fromSvc, pc.Old); err != nil {
 			return &stageError{phase, stage, apiFailure(ctx, err)}
 		}
-		if err := r.waitFor(ctx, "stop", []goal{{name: r.fromSvc, count: pc.Old, lb: r.behindLB(r.fromSvc)}}, w); err != nil {
+		if err := r.waitFor(ctx, waitStop, []goal{{name: r.fromSvc, count: pc.Old, lb: r.behindLB(r.fromSvc)}}, w); err != nil {
 			return &stageError{phase, stage, err}
 		}
 	}
@@ -298,13 +298,13 @@ func (r *phaseRun) rollbackStep(ctx context.Context, re *RolloutError, label str
 	if err := r.scale(ctx, r.fromSvc, oldTarget); err != nil {
 		return err
 	}
-	if err := r.waitFor(ctx, "start", []goal{{name: r.fromSvc, count: oldTarget}}, nil); err != nil {
+	if err := r.waitFor(ctx, waitStart, []goal{{name: r.fromSvc, count: oldTarget}}, nil); err != nil {
 		return fmt.Errorf("%s: waiting for %s to %d running tasks: %w", label, r.fromSvc, oldTarget, err)
 	}
 	if err := r.scale(ctx, r.toSvc, newTarget); err != nil {
 		return err
 	}
-	if err := r.waitFor(ctx, "stop", []goal{{name: r.toSvc, count: newTarget, atMost: true, lb: r.behindLB(r.toSvc)}}, nil); err != nil {
+	if err := r.waitFor(ctx, waitStop, []goal{{name: r.toSvc, count: newTarget, atMost: true, lb: r.behindLB(r.toSvc)}}, nil); err != nil {
 		return fmt.Errorf("%s: waiting for %s to at most %d tasks: %w", label, r.toSvc, newTarget, err)
 	}
 	re.RollbackSteps = append(re.RollbackSteps, fmt.Sprintf("%s: %s at %d tasks, %s at %d", label, r.fromSvc, oldTarget, r.toSvc, newTarget))
@@ -323,7 +323,7 @@ func (r *phaseRun) discardNew(ctx context.Context, re *RolloutError) error {
 	if err := r.scale(ctx, r.toSvc, 0); err != nil {
 		return err
 	}
-	if err := r.waitFor(ctx, "stop", []goal{{name: r.toSvc, count: 0, atMost: true, lb: r.behindLB(r.toSvc)}}, nil); err != nil {
+	if err := r.waitFor(ctx, waitStop, []goal{{name: r.toSvc, count: 0, atMost: true, lb: r.behindLB(r.toSvc)}}, nil); err != nil {
 		return fmt.Errorf("waiting for %s to stop its tasks: %w", r.toSvc, err)
 	}
 	if _, err := r.e.ECS.DeleteService(ctx, &ecs.DeleteServiceInput{Cluster: aws.String(r.cluster), Service: aws.String(r.toSvc)}); err != nil {

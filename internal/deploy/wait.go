@@ -85,8 +85,29 @@ type watch struct {
 	replaced map[string]bool
 	earlier  map[string]bool
 	// unhealthy counts tasks a load balancer or health check reports unhealthy past the grace
-	// period, at the last health read.
+	// period, at the last health read; sick quotes the unhealthy targets of the latest read
+	// that found any, since ECS replaces and deregisters them before the phase fails.
 	unhealthy int
+	sick      []string
+}
+
+// sawHealth takes in a health read of the watched service.
+func (w *watch) sawHealth(sc *servingCount) {
+	w.unhealthy = sc.unhealthy
+	if bad := unhealthyTargets(sc.evidence); len(bad) > 0 {
+		w.sick = bad
+	}
+}
+
+// unhealthyTargets keeps the evidence of a health read that quotes unhealthy targets.
+func unhealthyTargets(evidence []string) []string {
+	var out []string
+	for _, e := range evidence {
+		if strings.Contains(e, string(elbtypes.TargetHealthStateEnumUnhealthy)) {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 var startedEvent = regexp.MustCompile(`has started (\d+) tasks`)
@@ -121,7 +142,7 @@ func (wt *waiter) observe(ctx context.Context, w *watch, svc types.Service) {
 		// so the unhealthy task is still running. Its health says so at once.
 		if spec, err := wt.spec(ctx, svc); err == nil && spec.gated() {
 			if sc, err := wt.serving(ctx, svc, spec); err == nil {
-				w.unhealthy = sc.unhealthy
+				w.sawHealth(sc)
 			}
 		}
 	}
@@ -131,14 +152,12 @@ func (wt *waiter) observe(ctx context.Context, w *watch, svc types.Service) {
 // classifyStops reads the new service's tasks stopped since the phase began and sorts them into
 // the revision's own failures and the tasks ECS stopped on its own.
 func (wt *waiter) classifyStops(ctx context.Context, w *watch) error {
-	list, err := wt.e.ECS.ListTasks(ctx, &ecs.ListTasksInput{
-		Cluster: aws.String(wt.cluster), ServiceName: aws.String(w.name), DesiredStatus: types.DesiredStatusStopped,
-	})
+	stopped, err := wt.listTasks(ctx, w.name, types.DesiredStatusStopped)
 	if err != nil {
 		return fmt.Errorf("listing the stopped tasks of %s: %w", w.name, err)
 	}
 	var fresh []string
-	for _, arn := range list.TaskArns {
+	for _, arn := range stopped {
 		if !w.failed[arn] && !w.replaced[arn] && !w.earlier[arn] {
 			fresh = append(fresh, arn)
 		}
@@ -166,6 +185,20 @@ func (wt *waiter) classifyStops(ctx context.Context, w *watch) error {
 		}
 	}
 	return nil
+}
+
+// listTasks lists every page of a service's tasks of a desired status.
+func (wt *waiter) listTasks(ctx context.Context, service string, status types.DesiredStatus) ([]string, error) {
+	var arns []string
+	in := &ecs.ListTasksInput{Cluster: aws.String(wt.cluster), ServiceName: aws.String(service), DesiredStatus: status}
+	for page := ecs.NewListTasksPaginator(wt.e.ECS, in); page.HasMorePages(); {
+		out, err := page.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		arns = append(arns, out.TaskArns...)
+	}
+	return arns, nil
 }
 
 // scaledIn reports a task the rollout's own scale-down stopped.
@@ -240,13 +273,14 @@ type waiter struct {
 	e       *Engine
 	cluster string
 	poll    PollConfig
-	learned map[string]time.Duration
+	learned map[string]estimate
 	calls   int
 	// What health reads learned and keep: task definitions, where each task is registered, the
 	// EC2 instance of each container instance.
 	taskDefs  map[string]*types.TaskDefinition
 	tasks     map[string]healthTask
 	instances map[string]string
+	lists     map[string]taskList
 	// created holds when this run created each service: ECS's reads are eventually
 	// consistent, and a service just created may be MISSING from DescribeServices for a while.
 	created map[string]time.Time
@@ -276,16 +310,29 @@ func (wt *waiter) stillAppearing(name string) bool {
 
 func newWaiter(e *Engine, cluster string) *waiter {
 	return &waiter{
-		e: e, cluster: cluster, poll: e.Poll.withDefaults(), learned: map[string]time.Duration{},
-		taskDefs: map[string]*types.TaskDefinition{}, tasks: map[string]healthTask{}, instances: map[string]string{},
+		e: e, cluster: cluster, poll: e.Poll.withDefaults(), learned: map[string]estimate{},
+		taskDefs: map[string]*types.TaskDefinition{}, tasks: map[string]healthTask{}, instances: map[string]string{}, lists: map[string]taskList{},
 		created: map[string]time.Time{},
 	}
 }
 
-// wait polls until every goal is met. kind names the sort of wait ("start", "stop") for
-// learning; a "start" goal is met only when its tasks serve (health.go). w, when set, fails the
-// wait once the new revision's failures reach the threshold. One DescribeServices call covers
-// every service of a poll.
+// The kinds of wait, each learned apart.
+const (
+	// waitStart waits for a scale-up: its goals are met when their tasks run and serve.
+	waitStart = "start"
+	// waitStop waits for a scale-down.
+	waitStop = "stop"
+	// waitServing checks that a service nothing was asked of already runs and serves its
+	// count: it polls at once and teaches the estimates nothing.
+	waitServing = "serving"
+)
+
+// serves reports the kinds of wait whose goals are met only when their tasks serve.
+func servesKind(kind string) bool { return kind == waitStart || kind == waitServing }
+
+// wait polls until every goal is met. kind is waitStart, waitStop or waitServing (health.go
+// says what serving is). w, when set, fails the wait once the new revision's failures reach
+// the threshold. One DescribeServices call covers every service of a poll.
 func (wt *waiter) wait(ctx context.Context, kind string, goals []goal, w *watch, timeout time.Duration) (map[string]types.Service, error) {
 	clock := wt.e.clock()
 	start := clock.Now()
@@ -307,15 +354,16 @@ func (wt *waiter) wait(ctx context.Context, kind string, goals []goal, w *watch,
 		if err != nil {
 			return nil, err
 		}
-		done := false
+		done, running, readHealth := false, false, pace.healthDue()
 		if !appearing {
-			if done, err = wt.goalsMet(ctx, kind, goals, found, w, health); err != nil {
+			if done, running, err = wt.goalsMet(ctx, kind, readHealth, goals, found, w, health); err != nil {
 				return found, err
 			}
 		}
+		pace.saw(clock.Now().Sub(start), running, done, readHealth)
 		if done {
 			took := clock.Now().Sub(start)
-			wt.learned[kind] = took
+			pace.learn(wt.learned)
 			wt.e.log().Debug(ctx, "wait done", map[string]any{
 				"kind": kind, "services": names, "took_ms": took.Milliseconds(), "polls": wt.calls - callsBefore,
 			})
@@ -339,31 +387,75 @@ func waitedNames(goals []goal, w *watch) []string {
 	return names
 }
 
-// pace says when a wait polls. The first poll comes just before what this kind of wait took
-// before, if that is known, and polls stay tight around that moment; otherwise polls come at an
-// eighth of the time waited so far, so a wait is noticed within about 12 % of its length at a
-// cost that grows only logarithmically with it. A wrong prediction costs latency, never
-// correctness.
-type pace struct {
-	poll    PollConfig
-	est     time.Duration
-	learned bool
-	first   time.Duration
-	polled  bool
+// estimate is when a stage of a wait is expected to end, from its start: at, give or take
+// spread/2 (the stage ended somewhere between two polls spread apart).
+type estimate struct {
+	at, spread time.Duration
 }
 
+// pace says when a wait polls. A wait has up to two stages: until the goals' running counts are
+// met, and then, for a wait whose tasks must serve, until they serve (a load balancer's health
+// check, a container health check). Each stage's end is learned apart from earlier waits of the
+// same kind. With an estimate, polls come through the window where the stage should end, closer
+// together the better it is known (at least Initial/2 apart); without one, or once the window
+// has passed, polls come at an eighth of the wait's time so far, so a wait is noticed within
+// about 12 % of its length at a cost that grows only logarithmically with it. Waiting to serve
+// without an estimate polls faster, at half the stage's time so far, until that reaches the
+// eighth: the stage is usually short next to the start, and the next wait learns it. A wrong
+// estimate costs latency, never correctness.
+type pace struct {
+	poll PollConfig
+	kind string
+	// run and serve are the learned ends of the two stages (runKnown, serveKnown).
+	run, serve           estimate
+	runKnown, serveKnown bool
+	first                time.Duration
+	polled               bool
+	// What this wait saw, elapsed into it: the last poll whose running counts were not met,
+	// the first poll at which they were (runAt, once running), the last poll after that which
+	// read that the tasks did not serve yet, and the poll at which the goals were met.
+	lastRunUnmet, runAt, lastServeUnmet, doneAt time.Duration
+	running, runUnmetSeen, serveUnmetSeen       bool
+	servePolled                                 bool
+	polls                                       int
+}
+
+// serveKey is the name under which a kind's serving stage is learned.
+func serveKey(kind string) string { return kind + "/serve" }
+
 func (wt *waiter) newPace(kind string, goals []goal) *pace {
-	p := &pace{poll: wt.poll, first: wt.poll.Initial}
-	p.est, p.learned = wt.learned[kind]
-	if p.learned {
-		p.first = max(wt.poll.Initial, p.est-wt.poll.Initial)
+	p := &pace{poll: wt.poll, kind: kind, first: wt.poll.Initial}
+	p.run, p.runKnown = wt.learned[kind]
+	p.serve, p.serveKnown = wt.learned[serveKey(kind)]
+	if p.runKnown {
+		p.first = max(wt.poll.Initial, p.windowStart(p.run))
 	}
-	if kind == "stop" && drainsAtOnce(goals) {
+	switch {
+	case kind == waitServing:
+		// Nothing was asked of the service: the first poll is the check.
+		p.first = 0
+	case kind == waitStop && drainsAtOnce(goals):
 		// Behind a load balancer a task leaves the running count as soon as its target starts
 		// draining: the scale-down's goal is met at once, and the first poll says so.
 		p.first = 0
 	}
 	return p
+}
+
+// windowStart is when polls for a stage estimated at e begin, from the stage's start: at the
+// earliest moment the estimate allows (the poll that last found the stage unfinished), or
+// Initial/2 before a point estimate.
+func (p *pace) windowStart(e estimate) time.Duration {
+	if e.spread > 0 {
+		return max(0, e.at-e.spread/2)
+	}
+	return max(0, e.at-p.poll.Initial/2)
+}
+
+// window reports whether in, time into a stage estimated at e, is still in the window where it
+// should end, and the interval of polls there.
+func (p *pace) window(e estimate, in time.Duration) (bool, time.Duration) {
+	return in < e.at+e.spread/2+2*p.poll.Initial, max(p.poll.Initial/2, e.spread/4)
 }
 
 // next is how long to sleep before the next poll, elapsed into the wait.
@@ -372,11 +464,83 @@ func (p *pace) next(elapsed time.Duration) time.Duration {
 		p.polled = true
 		return p.first
 	}
-	if p.learned && elapsed < p.est+2*p.poll.Initial {
-		// Around the predicted moment, poll at twice the usual rate.
-		return p.poll.Initial / 2
+	late := min(p.poll.Max, max(p.poll.Initial, elapsed/8))
+	if !p.running {
+		if in, every := p.window(p.run, elapsed); p.runKnown && in {
+			return every
+		}
+		return late
 	}
-	return min(p.poll.Max, max(p.poll.Initial, elapsed/8))
+	// The running counts are met; the tasks do not serve yet.
+	in := elapsed - p.runAt
+	if !p.serveKnown {
+		return min(late, max(p.poll.Initial, in/2))
+	}
+	if !p.servePolled {
+		p.servePolled = true
+		if d := p.windowStart(p.serve) - in; d > 0 {
+			return d
+		}
+	}
+	if inWindow, every := p.window(p.serve, in); inWindow {
+		return every
+	}
+	return late
+}
+
+// healthDue reports whether a poll whose running counts are met should read whether the tasks
+// serve. A poll that finds them running for the first time, after earlier polls did not, should
+// not, unless the serving stage is known to end within a poll: a task that has just started
+// has not passed a health check yet, and the read would be wasted.
+func (p *pace) healthDue() bool {
+	if p.running || p.polls == 0 {
+		return true
+	}
+	return p.serveKnown && p.windowStart(p.serve) < p.poll.Initial
+}
+
+// saw records what the poll elapsed into the wait found: whether the goals' running counts
+// were met, whether the goals were, and whether it read that the tasks serve.
+func (p *pace) saw(elapsed time.Duration, running, done, readHealth bool) {
+	p.polls++
+	switch {
+	case !running:
+		// A service can fall back below its count (a task failed); the stage starts again.
+		p.running, p.servePolled = false, false
+		p.runUnmetSeen, p.lastRunUnmet = true, elapsed
+		return
+	case !p.running:
+		p.runAt, p.running = elapsed, true
+	}
+	switch {
+	case done:
+		p.doneAt = elapsed
+	case readHealth:
+		p.serveUnmetSeen, p.lastServeUnmet = true, elapsed
+	}
+}
+
+// learn keeps, after the goals were met, when each stage ended for the next wait of its kind:
+// between the last poll that found it unfinished and the first that found it done. A stage
+// already done at its first poll ended at or before that poll; the estimate keeps the earlier
+// spread, so the next wait starts polling that much earlier.
+func (p *pace) learn(learned map[string]estimate) {
+	if p.kind == waitServing {
+		return
+	}
+	learned[p.kind] = bracket(p.runUnmetSeen, p.lastRunUnmet, p.runAt, 0, p.run)
+	if servesKind(p.kind) {
+		learned[serveKey(p.kind)] = bracket(p.serveUnmetSeen, p.lastServeUnmet, p.doneAt, p.runAt, p.serve)
+	}
+}
+
+// bracket is the estimate of a stage that began at from and ended after the poll at lo (when
+// seen) and at or before the poll at hi; prior is the estimate it had.
+func bracket(seen bool, lo, hi, from time.Duration, prior estimate) estimate {
+	if !seen || lo >= hi {
+		return estimate{at: hi - from, spread: prior.spread}
+	}
+	return estimate{at: (lo+hi)/2 - from, spread: hi - lo}
 }
 
 // look describes the waited services. A service this run created moments ago may not show yet
@@ -400,38 +564,43 @@ func (wt *waiter) look(ctx context.Context, names []string) (map[string]types.Se
 	return found, appearing, nil
 }
 
-// goalsMet updates the watch and reports whether every goal is met, its tasks serving for a
-// "start" wait; it fails once the watched revision's failures reach the threshold.
-func (wt *waiter) goalsMet(ctx context.Context, kind string, goals []goal, found map[string]types.Service, w *watch, health map[string]*servingCount) (bool, error) {
+// goalsMet updates the watch and reports whether every goal is met and whether every goal's
+// running count is. In a wait of a kind that serves, a goal is met only when its tasks serve:
+// with readHealth that is read (and the read counts the watched revision's unhealthy tasks);
+// without, a service whose tasks must pass health checks does not serve yet. It fails once the
+// watched revision's failures reach the threshold.
+func (wt *waiter) goalsMet(ctx context.Context, kind string, readHealth bool, goals []goal, found map[string]types.Service, w *watch, health map[string]*servingCount) (done, running bool, err error) {
 	if w != nil {
 		wt.observe(ctx, w, found[w.name])
 		if w.failures >= w.threshold {
-			return false, wt.tasksFailed(ctx, found[w.name], w)
+			return false, false, wt.tasksFailed(ctx, found[w.name], w)
 		}
 	}
-	done := true
+	done, running = true, true
 	for _, g := range goals {
 		if !g.met(found[g.name]) {
-			done = false
+			done, running = false, false
 			continue
 		}
-		if kind == "start" {
-			serving, err := wt.serves(ctx, found[g.name], g, w, health)
+		if servesKind(kind) {
+			serving, err := wt.serves(ctx, found[g.name], g, w, health, readHealth)
 			if err != nil {
-				return false, err
+				return false, false, err
 			}
 			done = done && serving
 		}
 	}
 	if w != nil && w.failures >= w.threshold {
-		return false, wt.tasksFailed(ctx, found[w.name], w)
+		return false, false, wt.tasksFailed(ctx, found[w.name], w)
 	}
-	return done, nil
+	return done, running, nil
 }
 
 // serves reads whether a service whose running count is met also serves that many tasks, and
-// counts the revision's unhealthy tasks past their grace period as failures of w.
-func (wt *waiter) serves(ctx context.Context, svc types.Service, g goal, w *watch, health map[string]*servingCount) (bool, error) {
+// counts the revision's unhealthy tasks past their grace period as failures of w. A service
+// whose tasks serve once they run needs no read; for another, without readHealth, it does not
+// serve yet.
+func (wt *waiter) serves(ctx context.Context, svc types.Service, g goal, w *watch, health map[string]*servingCount, readHealth bool) (bool, error) {
 	spec, err := wt.spec(ctx, svc)
 	if err != nil {
 		return false, apiPhaseFailure(ctx, err)
@@ -439,13 +608,16 @@ func (wt *waiter) serves(ctx context.Context, svc types.Service, g goal, w *watc
 	if !spec.gated() {
 		return true, nil
 	}
+	if !readHealth {
+		return false, nil
+	}
 	sc, err := wt.serving(ctx, svc, spec)
 	if err != nil {
 		return false, apiPhaseFailure(ctx, err)
 	}
 	health[g.name] = sc
 	if w != nil && w.name == g.name {
-		w.unhealthy = sc.unhealthy
+		w.sawHealth(sc)
 		w.failures = max(w.failures, w.unhealthy)
 	}
 	return sc.serving >= g.count, nil
@@ -523,7 +695,8 @@ var unhealthyEvent = regexp.MustCompile(`is unhealthy in \(target-group|failed (
 
 // healthEvidence quotes why the revision's tasks were unhealthy: the events since the phase
 // began in which ECS reported a task unhealthy (with the load balancer's reason), and the
-// targets that are unhealthy now, read afresh. A read that fails leaves only the events.
+// targets that are unhealthy now, read afresh, or, when none is now (ECS replaced them), those
+// an earlier read of the phase found. A read that fails leaves the events and the earlier read.
 func (wt *waiter) healthEvidence(ctx context.Context, svc types.Service, w *watch) []string {
 	var out []string
 	for _, ev := range svc.Events {
@@ -538,16 +711,10 @@ func (wt *waiter) healthEvidence(ctx context.Context, svc types.Service, w *watc
 	if err != nil || len(spec.lbs) == 0 {
 		return out
 	}
-	sc, err := wt.serving(ctx, svc, spec)
-	if err != nil {
-		return out
+	if sc, err := wt.serving(ctx, svc, spec); err == nil {
+		w.sawHealth(sc)
 	}
-	for _, e := range sc.evidence {
-		if strings.Contains(e, string(elbtypes.TargetHealthStateEnumUnhealthy)) {
-			out = append(out, e)
-		}
-	}
-	return out
+	return append(out, w.sick...)
 }
 
 // stoppedReasons quotes the stop reasons of the service's failed tasks, each reason once with
@@ -573,7 +740,7 @@ func (wt *waiter) stoppedReasons(ctx context.Context, service string) []string {
 	var order []string
 	for _, t := range out.Tasks {
 		reason := aws.ToString(t.StoppedReason)
-		if t.StopCode == types.TaskStopCodeUserInitiated || strings.HasPrefix(reason, "Scaling activity initiated by") {
+		if strings.HasPrefix(reason, "Scaling activity initiated by") {
 			continue
 		}
 		for _, c := range t.Containers {
@@ -632,20 +799,24 @@ func (wt *waiter) timedOut(goals []goal, found map[string]types.Service, health 
 // without; the error is returned all the same, so that a missing permission is reported
 // instead of passing unnoticed.
 func (wt *waiter) learnStartTime(ctx context.Context, service string) error {
-	list, err := wt.e.ECS.ListTasks(ctx, &ecs.ListTasksInput{
-		Cluster: aws.String(wt.cluster), ServiceName: aws.String(service), DesiredStatus: types.DesiredStatusRunning,
-		MaxResults: aws.Int32(10),
-	})
-	if err != nil {
-		return fmt.Errorf("listing the running tasks of %s: %w", service, err)
+	// A health read may have listed and described these tasks already.
+	arns := wt.lists[service].arns
+	if len(arns) == 0 {
+		list, err := wt.e.ECS.ListTasks(ctx, &ecs.ListTasksInput{
+			Cluster: aws.String(wt.cluster), ServiceName: aws.String(service), DesiredStatus: types.DesiredStatusRunning,
+			MaxResults: aws.Int32(10),
+		})
+		if err != nil {
+			return fmt.Errorf("listing the running tasks of %s: %w", service, err)
+		}
+		arns = list.TaskArns
 	}
-	if len(list.TaskArns) == 0 {
+	if len(arns) == 0 {
 		return nil
 	}
-	// A health read may have described these tasks already.
 	var tasks []types.Task
 	var need []string
-	for _, arn := range list.TaskArns {
+	for _, arn := range arns[:min(len(arns), 10)] {
 		if ht, ok := wt.tasks[arn]; ok {
 			tasks = append(tasks, ht.task)
 		} else {
@@ -669,6 +840,6 @@ func (wt *waiter) learnStartTime(ctx context.Context, service string) error {
 		return nil
 	}
 	slices.Sort(took)
-	wt.learned["start"] = took[len(took)/2]
+	wt.learned[waitStart] = estimate{at: took[len(took)/2]}
 	return nil
 }
