@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -152,12 +153,16 @@ type taskList struct {
 // pending. ECS posts a service event for every task it starts ("has started N tasks") and for
 // the tasks it stops ("has stopped N running tasks", "is unhealthy in target-group"), and a task
 // that stops on its own leaves the running count until ECS starts its replacement, so a task set
-// that changed shows in one or the other.
+// that changed shows in one or the other. The events ECS posts when a service settles ("has
+// reached a steady state.", "deployment completed.") are passed over: they change no task.
 func (wt *waiter) runningTasks(ctx context.Context, svc types.Service) ([]string, error) {
 	name := aws.ToString(svc.ServiceName)
 	now := taskList{desired: svc.DesiredCount, running: svc.RunningCount, pending: svc.PendingCount}
-	if len(svc.Events) > 0 {
-		now.event = aws.ToString(svc.Events[0].Id)
+	for _, ev := range svc.Events {
+		if msg := aws.ToString(ev.Message); !strings.HasSuffix(msg, "has reached a steady state.") && !strings.HasSuffix(msg, "deployment completed.") {
+			now.event = aws.ToString(ev.Id)
+			break
+		}
 	}
 	if last, ok := wt.lists[name]; ok && now.event != "" && now.pending == 0 &&
 		last.event == now.event && last.desired == now.desired && last.running == now.running && last.pending == 0 {
