@@ -101,7 +101,19 @@ func (r *phaseRun) execute(ctx context.Context) (*Result, error) {
 	r.prune(ctx, inv, &liveService{Name: r.toSvc}, r.res.Previous)
 	r.res.Rollout = &Rollout{Revision: r.rev, Status: RolloutSucceeded, StartedAt: r.started, FinishedAt: r.e.clock().Now()}
 	r.step(ctx, fmt.Sprintf("revision %d is in production: %s at %d tasks", r.rev, r.toSvc, r.target), map[string]any{"service": r.toSvc, "revision": r.rev})
+	r.noteDraining(ctx, r.fromSvc)
 	return r.res, nil
+}
+
+// noteDraining says that the tasks a rollout or rollback scaled down behind a load balancer
+// may still be draining: the waits count a task as gone once its targets start draining
+// (DESIGN.md §7.5), and ECS stops it only after the target group's deregistration delay.
+func (r *phaseRun) noteDraining(ctx context.Context, service string) {
+	if service == "" || !r.behindLB(service) {
+		return
+	}
+	r.step(ctx, fmt.Sprintf("the tasks %s stopped may still be draining from its target groups; ECS stops them when the deregistration delay ends, after this operation returns", service),
+		map[string]any{"service": service})
 }
 
 // runPhase scales the new revision up, waits, scales the old one down, waits, and bakes.
@@ -285,6 +297,9 @@ func (r *phaseRun) fail(ctx context.Context, err error) (*Result, error) {
 	}
 	r.res.Rollout = &Rollout{Revision: r.rev, Status: RolloutRolledBack, Reason: pf.Message, StartedAt: r.started, FinishedAt: r.e.clock().Now()}
 	r.e.log().Warn(ctx, "rollback finished", map[string]any{"revision": r.rev, "rolled_back": re.RolledBack})
+	if re.RolledBack {
+		r.noteDraining(ctx, r.toSvc)
+	}
 	return r.res, re
 }
 

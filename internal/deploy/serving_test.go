@@ -347,6 +347,26 @@ func TestServingFailureEvidence(t *testing.T) {
 			t.Errorf("the error does not quote %q:\n%v", want, err)
 		}
 	})
+	t.Run("a revision whose targets never turn healthy within a grace period longer than steady_state_timeout fails at the timeout, quoting the targets' health", func(t *testing.T) {
+		t.Parallel()
+		e := newServingEnv(t, servingScale)
+		tg := e.tgArn("web")
+		prior := e.mustDeploy(servingConfig(e.registerServingTD(elbHealthy, nil), 4, tg), deploy.State{})
+		cfg := servingConfig(e.registerServingTD(elbUnhealthy, nil), 4, tg)
+		// ECS ignores the failing checks for 10 minutes (6 s at the time scale): no task is
+		// stopped and none counts as failed before the 5 s timeout.
+		cfg.Service.HealthCheckGracePeriodSeconds = aws.Int(600)
+		_, err := e.eng.Deploy(context.Background(), cfg, prior)
+		re := rolloutError(t, err)
+		if re.Failure.Kind != deploy.FailureTimeout || re.Phase != 1 || !re.RolledBack {
+			t.Fatalf("failure %q (%s) in phase %d, rolled back %v; want a steady-state timeout in phase 1, rolled back", re.Failure.Message, re.Failure.Kind, re.Phase, re.RolledBack)
+		}
+		for _, want := range []string{"steady_state_timeout (5s) reached", "unhealthy (Target.ResponseCodeMismatch: Health checks failed with these codes: [502])"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("the error does not say %q:\n%v", want, err)
+			}
+		}
+	})
 }
 
 // phaseTimes returns how long each phase of a rollout took, from its first step to its "done"
@@ -377,7 +397,11 @@ func TestServingDeregistrationDelay(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// The old targets are still draining when the rollout ends, with the default delay.
+			// The old targets are still draining when the rollout ends, with the default delay,
+			// and the rollout's last step says so.
+			if last := res.Steps[len(res.Steps)-1].Message; !strings.Contains(last, "web__1 stopped may still be draining") {
+				t.Errorf("the last step %q does not say that web__1's tasks may still be draining", last)
+			}
 			return phaseTimes(t, res), e.now().Sub(began), e.srv.Status().TargetGroups[0].Draining
 		}
 		zero := 0
