@@ -54,16 +54,23 @@ func balanceAccEnv(e *accEnv) string {
 // (ecslocal's ecslocal.elb-health label: healthy, unhealthy, …); it returns family:revision.
 func (e *accEnv) registerBalancedTD(elbHealth string) string {
 	e.t.Helper()
+	return e.registerBalancedTDWith(map[string]string{"ecslocal.elb-health": elbHealth}, nil)
+}
+
+// registerBalancedTDWith is registerBalancedTD with ecslocal's health labels and an optional
+// container health check.
+func (e *accEnv) registerBalancedTDWith(labels map[string]string, hc *ecstypes.HealthCheck) string {
+	e.t.Helper()
 	out, err := e.ecs.RegisterTaskDefinition(context.Background(), &ecs.RegisterTaskDefinitionInput{
 		Family: aws.String("web"), NetworkMode: ecstypes.NetworkModeAwsvpc,
 		ContainerDefinitions: []ecstypes.ContainerDefinition{{
 			Name: aws.String("web"), Image: aws.String("nginx"), Essential: aws.Bool(true),
 			PortMappings: []ecstypes.PortMapping{{ContainerPort: aws.Int32(healthPort)}},
-			DockerLabels: map[string]string{"ecslocal.elb-health": elbHealth},
+			DockerLabels: labels, HealthCheck: hc,
 		}},
 	})
 	if err != nil {
-		e.t.Fatalf("registering a task definition answering ELB health checks %s: %v", elbHealth, err)
+		e.t.Fatalf("registering a task definition with labels %v: %v", labels, err)
 	}
 	return fmt.Sprintf("web:%d", out.TaskDefinition.Revision)
 }
@@ -100,12 +107,20 @@ func (e *accEnv) markNow(m *servingMark) func() {
 // every service (ecslocal.ServingTimeline), never drop below floor. The revisions these tests
 // roll out either serve or never do, so no dip is explained by the new revision's own tasks.
 func (e *accEnv) expectServing(m *servingMark, floor int, tg string) func(*terraform.State) error {
+	return e.expectServingUntil(m, nil, floor, tg)
+}
+
+// expectServingUntil is expectServing up to mark until (nil: up to now).
+func (e *accEnv) expectServingUntil(m, until *servingMark, floor int, tg string) func(*terraform.State) error {
 	return func(*terraform.State) error {
 		timeline := e.srv.Timeline()
 		if m.timeline < 1 || m.timeline > len(timeline) {
 			return fmt.Errorf("timeline mark %d of %d entries", m.timeline, len(timeline))
 		}
 		start := timeline[m.timeline-1].Time
+		if until != nil {
+			timeline = timeline[:until.timeline]
+		}
 		points := ecslocal.ServingTimeline(timeline, tg)
 		var seen []string
 		for i, p := range points {
@@ -121,6 +136,36 @@ func (e *accEnv) expectServing(m *servingMark, floor int, tg string) func(*terra
 			return fmt.Errorf("no serving capacity recorded for target group web since the mark")
 		}
 		e.t.Logf("serving capacity of target group web since the mark (time:healthy targets): %s", strings.Join(seen, " "))
+		return nil
+	}
+}
+
+// expectShrinksAfterServing is a TestCheckFunc on the rule that the side that shrinks next
+// shrinks only after the side that grew serves (DESIGN.md §7.4), for a revision whose tasks stop
+// serving later, so that the serving floor itself may dip by its own tasks: from the mark on,
+// whenever shrinker's desired count went down, grower had as many healthy targets in tg as its
+// desired count.
+func (e *accEnv) expectShrinksAfterServing(m *servingMark, tg, grower, shrinker string) func(*terraform.State) error {
+	return func(*terraform.State) error {
+		desired, healthy := map[string]int{}, map[string]int{}
+		shrinks := 0
+		for i, en := range e.srv.Timeline() {
+			if en.Service != grower && en.Service != shrinker {
+				continue
+			}
+			before, seen := desired[en.Service]
+			desired[en.Service], healthy[en.Service] = en.Desired, en.HealthyTargets[tg]
+			if i < m.timeline || en.Service != shrinker || !seen || en.Desired >= before {
+				continue
+			}
+			shrinks++
+			if healthy[grower] < desired[grower] || desired[grower] == 0 {
+				return fmt.Errorf("%s shrank %d→%d at %s while %s served %d of its %d tasks", shrinker, before, en.Desired, en.Time.Format(time.StampMilli), grower, healthy[grower], desired[grower])
+			}
+		}
+		if shrinks == 0 {
+			return fmt.Errorf("%s never shrank since the mark", shrinker)
+		}
 		return nil
 	}
 }
@@ -283,6 +328,89 @@ func TestAccPhasedDeployment_healthUnhealthyRevisionRolledBack(t *testing.T) {
 				ConfigStateChecks: []statecheck.StateCheck{
 					stateValue("last_rollout.reason", knownvalue.StringRegexp(regexp.MustCompile(`tasks of web__2 failed`))),
 				},
+			},
+		},
+	})
+}
+
+// TestAccPhasedDeployment_healthFailuresRolledBack deploys two revisions that run but do not
+// serve: one whose container health check fails, rolled back from phase 1 with R1; one whose
+// targets turn unhealthy a second after they start, which fails during phase 2's bake and is
+// rolled back with R2, then R1 (DESIGN.md §7.6, §8). The load balancer never has fewer than 4
+// healthy targets but by revision 3's own tasks, and web__1 shrinks only after web__3 serves.
+func TestAccPhasedDeployment_healthFailuresRolledBack(t *testing.T) {
+	e := newAccEnv(t)
+	tg := balanceAccEnv(e)
+	healthy := e.registerBalancedTD("healthy")
+	// ECS's default container health check: every 30 s, UNHEALTHY after 3 failures.
+	hc := &ecstypes.HealthCheck{Command: []string{"CMD-SHELL", "curl -f http://localhost/ || exit 1"}, Interval: aws.Int32(30), Retries: aws.Int32(3), Timeout: aws.Int32(5)}
+	sickContainer := e.registerBalancedTDWith(map[string]string{"ecslocal.elb-health": "healthy", "ecslocal.container-health": "unhealthy"}, hc)
+	soonUnhealthy := e.registerBalancedTD("unhealthy-after=1s")
+	baked := func(td string) string {
+		return e.config(fmt.Sprintf(`
+resource "ecs_phased_deployment" "web" {
+  cluster         = "prod"
+  name            = "web"
+  task_definition = %q
+  desired_count   = 4
+
+  phase { percent = 25 }
+  phase {
+    percent   = 50
+    bake_time = "10s"
+  }
+  phase { percent = 100 }
+
+  service {
+    network_configuration {
+      subnets = ["subnet-a", "subnet-b"]
+    }
+    load_balancer {
+      target_group_arn = %q
+      container_name   = "web"
+      container_port   = %d
+    }
+  }
+}
+`, td, tg, healthPort))
+	}
+	var m, m3 servingMark
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{Config: baked(healthy)},
+			{
+				PreConfig: e.markNow(&m),
+				Config:    baked(sickContainer),
+				ExpectError: wrapped("Deployment Rolled Back", "revision 2 (web__2) failed in phase 1",
+					`"Task failed container health checks"`, "R1: web__1 at 4 tasks, web__2 at 0", "in production now: web__1 at 4 tasks"),
+			},
+			{
+				PreConfig: e.markNow(&m3),
+				Config:    baked(soonUnhealthy),
+				ExpectError: wrapped("Deployment Rolled Back", "revision 3 (web__3) failed in phase 2 while baking for 10s",
+					"Task failed ELB health checks in (target-group "+tg+")",
+					"R2: web__1 at 3 tasks, web__3 at 1", "R1: web__1 at 4 tasks, web__3 at 0", "in production now: web__1 at 4 tasks"),
+			},
+			{
+				RefreshState:       true,
+				ExpectNonEmptyPlan: true, // the failing revision is still configured
+				Check: allOf(
+					expectState(map[string]string{
+						"current.service_name": "web__1", "highest_revision": "3",
+						"last_rollout.status": "rolled_back", "last_rollout.revision": "3",
+					}),
+					// Revision 2 never served, so web__1 never shrank and served 4 throughout;
+					// revision 3's own tasks stopped serving in phase 2, after web__1 had shrunk
+					// to 2 once web__3 served 2.
+					e.expectServingUntil(&m, &m3, 4, tg),
+					e.expectShrinksAfterServing(&m3, tg, "web__3", "web__1"),
+					e.expectTargets(tg, map[string]int{"web__1": 4, "web__2": 0, "web__3": 0}),
+					// web__1 shrank only for revision 3, in its phases 1 and 2, and came back
+					// in R2 and R1.
+					e.expectDesiredSince(&m, []string{"web__1"}, []string{"web__1=3", "web__1=2", "web__1=3", "web__1=4"}),
+				),
 			},
 		},
 	})
