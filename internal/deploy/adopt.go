@@ -204,7 +204,7 @@ func (e *Engine) PreviewAdoption(ctx context.Context, cfg Config) (*View, error)
 	if err != nil {
 		return nil, err
 	}
-	inv, err := e.list(ctx, cfg, cluster)
+	inv, err := e.listForCreate(ctx, cfg, cluster, 0)
 	if err != nil {
 		return nil, err
 	}

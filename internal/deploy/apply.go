@@ -71,7 +71,7 @@ func (e *Engine) observe(ctx context.Context, in *PreviewInput, action Action, d
 		}
 	}
 	r := e.newRun(cfg, cluster)
-	inv, err := e.discover(ctx, r.cfg, cluster, st)
+	inv, err := e.discover(ctx, r.cfg, cluster, st, rollout || action == ActionRollback)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -101,8 +101,9 @@ func toLive(svc types.Service, base, deploymentID string) *liveService {
 // discover finds this deployment's services. When state names the production service it
 // describes only the revisions near the recorded ones (a handful of names, usually one call);
 // it lists the cluster only when it must: on create or import, or when the recorded production
-// service is gone.
-func (e *Engine) discover(ctx context.Context, cfg Config, cluster string, st State) (*inventory, error) {
+// service is gone. creating says that the operation may create a revision, whose name must be
+// free.
+func (e *Engine) discover(ctx context.Context, cfg Config, cluster string, st State, creating bool) (*inventory, error) {
 	if st.Current != nil {
 		inv, err := e.probe(ctx, cfg, cluster, st)
 		if err != nil {
@@ -113,7 +114,42 @@ func (e *Engine) discover(ctx context.Context, cfg Config, cluster string, st St
 		}
 		e.log().Warn(ctx, "recorded production service not found; listing the cluster", map[string]any{"service": st.Current.Name})
 	}
+	if creating {
+		return e.listForCreate(ctx, cfg, cluster, st.HighestRevision)
+	}
 	return e.list(ctx, cfg, cluster)
+}
+
+// listForCreate is list, and then the names just above the highest revision it found (or
+// above, when that is higher: state's highest) are described, further ones while all of those
+// are taken. ListServices leaves out DRAINING
+// services, whose names cannot be created again until they are INACTIVE: the DeleteService API
+// reference (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeleteService.html)
+// says a deleted service with tasks to clean up "is no longer visible in the console or in the
+// ListServices API operation", that DescribeServices still shows it, and that creating "a new
+// service with the same name as an existing service in either ACTIVE or DRAINING status" is an
+// error. A revision of this deployment that is still DRAINING counts toward the highest one.
+func (e *Engine) listForCreate(ctx context.Context, cfg Config, cluster string, above int) (*inventory, error) {
+	inv, err := e.list(ctx, cfg, cluster)
+	if err != nil {
+		return nil, err
+	}
+	for top := max(above, inv.highest); ; top += probeAhead {
+		var names []string
+		for n := top + 1; n <= top+probeAhead; n++ {
+			names = append(names, RevisionName(cfg.Name, n))
+		}
+		found, err := e.findServices(ctx, cluster, names)
+		if err != nil {
+			return nil, err
+		}
+		inv.add(found, cfg)
+		if !slices.ContainsFunc(names, func(n string) bool { return !inv.taken[n] }) {
+			continue // every name of the window is held: look higher
+		}
+		inv.sort()
+		return inv, nil
+	}
 }
 
 // probe describes the revisions a deployment can have: the recorded current and previous
@@ -190,7 +226,8 @@ func (inv *inventory) add(found map[string]types.Service, cfg Config) {
 		if !owns(svc, cfg.DeploymentID) {
 			continue
 		}
-		if isRevision {
+		if isRevision && status != "INACTIVE" {
+			// An INACTIVE revision is deleted, and its name free again.
 			inv.highest = max(inv.highest, rev)
 		}
 		if status == "ACTIVE" && inv.byName(name) == nil {

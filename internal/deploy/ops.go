@@ -204,7 +204,7 @@ func (e *Engine) Delete(ctx context.Context, cfg Config, st State) error {
 		return err
 	}
 	r := e.newRun(cfg, cluster)
-	inv, err := e.discover(ctx, r.cfg, cluster, st)
+	inv, err := e.discover(ctx, r.cfg, cluster, st, false)
 	if err != nil {
 		return err
 	}
