@@ -51,22 +51,14 @@ func (e *Engine) observe(ctx context.Context, in *PreviewInput, action Action, d
 	if err != nil {
 		return nil, nil, err
 	}
-	// A deployment runs the configured task definition: it is checked before anything else.
 	// Revisions are created from the configured template, or the one copied from an adopted
 	// service (Template); decisions compare configurations, so in.Config keeps its own.
 	cfg := in.Config
 	cfg.Service = Template(in.Config, st)
 	var td *types.TaskDefinition
 	if rollout {
-		if td, err = e.resolveTaskDefinition(ctx, in.Config, st); err != nil {
-			return nil, nil, err
-		}
-		if action != ActionAdopt {
-			if err = e.checkLoadBalancers(ctx, cfg.Service.LoadBalancers, td); err != nil {
-				return nil, nil, err
-			}
-		}
-		if err = e.checkAnalysisPreflight(ctx, in.Config.Analysis); err != nil {
+		// An adoption checks its load balancers once it knows the adopted service's.
+		if td, err = e.preflightRollout(ctx, in.Config, cfg.Service, st, action != ActionAdopt); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -75,31 +67,11 @@ func (e *Engine) observe(ctx context.Context, in *PreviewInput, action Action, d
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, s := range inv.owned {
-		r.desired[s.Name], r.seen[s.Name] = s.Desired, s.svc
-	}
+	r.take(inv.owned...)
 	in.View = inv.view(r.cfg, st)
 	if action == ActionAdopt {
-		prod, err := e.adopt(ctx, in, cluster, inv, aws.ToString(td.Family))
-		if err != nil {
+		if err := r.takeAdopted(ctx, in, inv, td); err != nil {
 			return nil, nil, err
-		}
-		r.cfg.Service = in.View.Adopted.Template
-		if len(in.View.Adopted.Copied) > 0 {
-			t := in.View.Adopted.Template
-			r.adoptedTemplate = &t
-		}
-		if err = e.checkLoadBalancers(ctx, r.cfg.Service.LoadBalancers, td); err != nil {
-			return nil, nil, err
-		}
-		r.desired[prod.Name], r.seen[prod.Name] = prod.Desired, prod.svc
-		if _, ok := tagValue(prod.svc.Tags, SuspendedTag); ok {
-			r.tagged[prod.Name] = true
-		}
-	}
-	for _, s := range inv.owned {
-		if _, ok := tagValue(s.svc.Tags, SuspendedTag); ok {
-			r.tagged[s.Name] = true
 		}
 	}
 	// A rollout moves production's auto scaling: what it holds is read before anything is
@@ -110,18 +82,12 @@ func (e *Engine) observe(ctx context.Context, in *PreviewInput, action Action, d
 		}
 		in.View.ProductionScaling = scalingView(inv.prodScaling)
 	}
-	gone := action == ActionRollback && in.View.Previous == nil
-	if gone && direct {
-		return nil, nil, fmt.Errorf("post-production rollback to %s: %w", st.Previous.Name, ErrPreviousGone)
-	}
-	if gone { // the rollback becomes a deployment
-		if td, err = e.resolveTaskDefinition(ctx, in.Config, st); err != nil {
-			return nil, nil, err
+	if action == ActionRollback && in.View.Previous == nil {
+		if direct {
+			return nil, nil, fmt.Errorf("post-production rollback to %s: %w", st.Previous.Name, ErrPreviousGone)
 		}
-		if err = e.checkLoadBalancers(ctx, in.Config.Service.LoadBalancers, td); err != nil {
-			return nil, nil, err
-		}
-		if err = e.checkAnalysisPreflight(ctx, in.Config.Analysis); err != nil {
+		// The rollback becomes a deployment, checked as one.
+		if td, err = e.preflightRollout(ctx, in.Config, in.Config.Service, st, true); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -130,6 +96,55 @@ func (e *Engine) observe(ctx context.Context, in *PreviewInput, action Action, d
 		r.wt.taskDefs[in.View.TaskDefinitionARN] = td
 	}
 	return r, inv, nil
+}
+
+// preflightRollout checks, before anything is written, what a deployment runs: the task
+// definition, the target groups of the service template (unless lbs is false) and the analysis
+// gates' alarms. It returns the task definition.
+func (e *Engine) preflightRollout(ctx context.Context, cfg Config, tmpl ServiceTemplate, st State, lbs bool) (*types.TaskDefinition, error) {
+	td, err := e.resolveTaskDefinition(ctx, cfg, st)
+	if err != nil {
+		return nil, err
+	}
+	if lbs {
+		if err := e.checkLoadBalancers(ctx, tmpl.LoadBalancers, td); err != nil {
+			return nil, err
+		}
+	}
+	if err := e.checkAnalysisPreflight(ctx, cfg.Analysis); err != nil {
+		return nil, err
+	}
+	return td, nil
+}
+
+// take records what discovery saw of services: their desired counts, their last view, and
+// whether a killed run left its suspension tag on them.
+func (r *run) take(services ...*liveService) {
+	for _, s := range services {
+		r.desired[s.Name], r.seen[s.Name] = s.Desired, s.svc
+		if _, ok := tagValue(s.svc.Tags, SuspendedTag); ok {
+			r.tagged[s.Name] = true
+		}
+	}
+}
+
+// takeAdopted finds the running service an adoption takes over (in.View.Adopted), creates the
+// revisions from its template, and checks that template's target groups.
+func (r *run) takeAdopted(ctx context.Context, in *PreviewInput, inv *inventory, td *types.TaskDefinition) error {
+	prod, err := r.e.adopt(ctx, in, r.cluster, inv, aws.ToString(td.Family))
+	if err != nil {
+		return err
+	}
+	r.cfg.Service = in.View.Adopted.Template
+	if len(in.View.Adopted.Copied) > 0 {
+		t := in.View.Adopted.Template
+		r.adoptedTemplate = &t
+	}
+	if err := r.e.checkLoadBalancers(ctx, r.cfg.Service.LoadBalancers, td); err != nil {
+		return err
+	}
+	r.take(prod)
+	return nil
 }
 
 // decide previews the operation on what was found, and refuses it when it breaks a promise of
