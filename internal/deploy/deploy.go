@@ -103,25 +103,22 @@ func (r *run) waitFor(ctx context.Context, kind string, goals []goal, w *watch) 
 // resolveTaskDefinition checks that the configured task definition is ACTIVE and of the family
 // production runs, and returns it.
 func (e *Engine) resolveTaskDefinition(ctx context.Context, cfg Config, st State) (*types.TaskDefinition, error) {
-	td, err := e.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(cfg.TaskDefinition)})
-	if err != nil {
-		// ECS answers a missing task definition with this ClientException; other client errors
-		// (access denied, bad input) are reported as they are.
-		var ce *types.ClientException
-		if errors.As(err, &ce) && strings.Contains(ce.ErrorMessage(), "Unable to describe task definition") {
-			return nil, &InputError{Field: "task_definition", Message: fmt.Sprintf("task definition %q does not exist", cfg.TaskDefinition), Err: err}
-		}
-		return nil, fmt.Errorf("describing task definition %s: %w", cfg.TaskDefinition, err)
+	td, err := e.findTaskDefinition(ctx, cfg.TaskDefinition)
+	if IsNotFound(err) {
+		return nil, &InputError{Field: "task_definition", Message: fmt.Sprintf("task definition %q does not exist", cfg.TaskDefinition), Err: err}
 	}
-	if td.TaskDefinition.Status != types.TaskDefinitionStatusActive {
-		return nil, &InputError{Field: "task_definition", Message: fmt.Sprintf("task definition %q is %s; only an ACTIVE task definition can be deployed", cfg.TaskDefinition, td.TaskDefinition.Status)}
+	if err != nil {
+		return nil, err
+	}
+	if td.Status != types.TaskDefinitionStatusActive {
+		return nil, &InputError{Field: "task_definition", Message: fmt.Sprintf("task definition %q is %s; only an ACTIVE task definition can be deployed", cfg.TaskDefinition, td.Status)}
 	}
 	if st.Current != nil && st.Current.TaskDefinition != "" {
-		if was, now := Family(st.Current.TaskDefinition), aws.ToString(td.TaskDefinition.Family); was != now {
+		if was, now := Family(st.Current.TaskDefinition), aws.ToString(td.Family); was != now {
 			return nil, &InputError{Field: "task_definition", Message: fmt.Sprintf("task definition %q is of family %q, but this deployment runs family %q; a different family needs a new resource", cfg.TaskDefinition, now, was)}
 		}
 	}
-	return td.TaskDefinition, nil
+	return td, nil
 }
 
 // Family returns the family of "family", "family:revision" or a task definition ARN.

@@ -9,13 +9,17 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
+	aastypes "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 )
 
 // Lookups go through one find function per kind, in the manner of terraform-provider-aws's
 // find → status → wait chain: each turns "not there" into one *NotFoundError, whichever way
-// ECS said it (an error, a failure entry, an INACTIVE status).
+// ECS said it (an error, a failure entry, an INACTIVE status), or leaves what is not there out
+// of its result: FindCluster, findServices and findOwnedService, findTaskDefinition,
+// describeTasks, findScalableTargets. Every Describe call of the engine is one of these.
 
 // NotFoundError says that ECS does not have an object, or has it in a state that counts as gone.
 type NotFoundError struct {
@@ -158,4 +162,57 @@ func (e *Engine) findOwnedService(ctx context.Context, cluster, name, deployment
 		return types.Service{}, fmt.Errorf("ECS service %s does not carry the tag %s = %q; it is not this deployment's and is left alone", name, OwnerTag, deploymentID)
 	}
 	return svc, nil
+}
+
+// findTaskDefinition describes a task definition by family, family:revision or ARN. ECS answers
+// one it does not have with a ClientException ("Unable to describe task definition"), which is a
+// *NotFoundError; other errors (access denied, throttling) are returned as they are.
+func (e *Engine) findTaskDefinition(ctx context.Context, ref string) (*types.TaskDefinition, error) {
+	out, err := e.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(ref)})
+	if err != nil {
+		var ce *types.ClientException
+		if errors.As(err, &ce) && strings.Contains(ce.ErrorMessage(), "Unable to describe task definition") {
+			return nil, &NotFoundError{What: fmt.Sprintf("task definition %q", ref), Reason: ce.ErrorMessage()}
+		}
+		return nil, fmt.Errorf("describing task definition %s: %w", ref, err)
+	}
+	return out.TaskDefinition, nil
+}
+
+// describeTasks describes tasks by ARN, a hundred a call (DescribeTasks's limit). Tasks ECS no
+// longer has are absent from the result.
+func (e *Engine) describeTasks(ctx context.Context, cluster string, arns []string) ([]types.Task, error) {
+	var tasks []types.Task
+	for batch := range slices.Chunk(arns, 100) {
+		out, err := e.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: batch})
+		if err != nil {
+			return nil, err
+		}
+		tasks = append(tasks, out.Tasks...)
+	}
+	return tasks, nil
+}
+
+// findScalableTargets describes the scalable targets of services' desired counts, fifty
+// services a call (DescribeScalableTargets's limit), by service name. A service without one is
+// absent from the result.
+func (e *Engine) findScalableTargets(ctx context.Context, cluster string, services ...string) (map[string]aastypes.ScalableTarget, error) {
+	found := map[string]aastypes.ScalableTarget{}
+	for batch := range slices.Chunk(services, 50) {
+		ids := make([]string, 0, len(batch))
+		for _, s := range batch {
+			ids = append(ids, resourceID(cluster, s))
+		}
+		out, err := e.AutoScaling.DescribeScalableTargets(ctx, &applicationautoscaling.DescribeScalableTargetsInput{
+			ServiceNamespace: aastypes.ServiceNamespaceEcs, ResourceIds: ids,
+			ScalableDimension: aastypes.ScalableDimensionECSServiceDesiredCount,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("describing the scalable targets of %s: %w", strings.Join(batch, ", "), err)
+		}
+		for _, t := range out.ScalableTargets {
+			found[LastSegment(aws.ToString(t.ResourceId))] = t
+		}
+	}
+	return found, nil
 }

@@ -61,11 +61,10 @@ func (wt *waiter) spec(ctx context.Context, svc types.Service) (*servingSpec, er
 	s := &servingSpec{lbs: svc.LoadBalancers, grace: time.Duration(aws.ToInt32(svc.HealthCheckGracePeriodSeconds)) * time.Second}
 	td, ok := wt.taskDefs[tdARN]
 	if !ok {
-		out, err := wt.e.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(tdARN)})
-		if err != nil {
-			return nil, fmt.Errorf("describing task definition %s to learn its health checks: %w", tdARN, err)
+		var err error
+		if td, err = wt.e.findTaskDefinition(ctx, tdARN); err != nil {
+			return nil, fmt.Errorf("learning the health checks of %s: %w", aws.ToString(svc.ServiceName), err)
 		}
-		td = out.TaskDefinition
 		wt.taskDefs[tdARN] = td
 	}
 	s.awsvpc = td.NetworkMode == types.NetworkModeAwsvpc
@@ -235,23 +234,21 @@ func (wt *waiter) describeForHealth(ctx context.Context, arns []string, spec *se
 			need = append(need, arn)
 		}
 	}
-	for batch := range slices.Chunk(need, 100) {
-		out, err := wt.e.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(wt.cluster), Tasks: batch})
-		if err != nil {
-			return nil, fmt.Errorf("describing tasks to read their health: %w", err)
+	described, err := wt.e.describeTasks(ctx, wt.cluster, need)
+	if err != nil {
+		return nil, fmt.Errorf("describing tasks to read their health: %w", err)
+	}
+	if !spec.awsvpc && len(spec.lbs) > 0 {
+		if err := wt.instanceIDs(ctx, described); err != nil {
+			return nil, err
 		}
-		if !spec.awsvpc && len(spec.lbs) > 0 {
-			if err := wt.instanceIDs(ctx, out.Tasks); err != nil {
-				return nil, err
-			}
+	}
+	for _, t := range described {
+		ht := healthTask{task: t}
+		for _, lb := range spec.lbs {
+			ht.targets = append(ht.targets, targetOf(t, lb, spec.awsvpc, wt.instances[aws.ToString(t.ContainerInstanceArn)]))
 		}
-		for _, t := range out.Tasks {
-			ht := healthTask{task: t}
-			for _, lb := range spec.lbs {
-				ht.targets = append(ht.targets, targetOf(t, lb, spec.awsvpc, wt.instances[aws.ToString(t.ContainerInstanceArn)]))
-			}
-			wt.tasks[aws.ToString(t.TaskArn)] = ht
-		}
+		wt.tasks[aws.ToString(t.TaskArn)] = ht
 	}
 	out := map[string]healthTask{}
 	for _, arn := range arns {

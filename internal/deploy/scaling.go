@@ -110,18 +110,14 @@ func rfc3339(v string) *time.Time {
 // describeScaling reads a service's scalable target, policies and scheduled actions; nil when
 // there is no scalable target.
 func (e *Engine) describeScaling(ctx context.Context, cluster, service string) (*scalingSettings, error) {
-	id := resourceID(cluster, service)
-	out, err := e.AutoScaling.DescribeScalableTargets(ctx, &applicationautoscaling.DescribeScalableTargetsInput{
-		ServiceNamespace: aastypes.ServiceNamespaceEcs, ResourceIds: []string{id},
-		ScalableDimension: aastypes.ScalableDimensionECSServiceDesiredCount,
-	})
+	found, err := e.findScalableTargets(ctx, cluster, service)
 	if err != nil {
-		return nil, fmt.Errorf("describing the scalable target of %s: %w", service, err)
+		return nil, err
 	}
-	if len(out.ScalableTargets) == 0 {
+	tg, ok := found[service]
+	if !ok {
 		return nil, nil
 	}
-	tg := out.ScalableTargets[0]
 	s := &scalingSettings{Min: int(aws.ToInt32(tg.MinCapacity)), Max: int(aws.ToInt32(tg.MaxCapacity)), Suspended: tg.SuspendedState}
 	if s.Policies, s.Scheduled, err = e.describeScalingItems(ctx, cluster, service); err != nil {
 		return nil, err
@@ -229,25 +225,20 @@ func (e *Engine) putScheduledAction(ctx context.Context, id string, a aastypes.S
 // writes, and does not depend on which error an endpoint returns for a missing target (some
 // return ValidationException rather than ObjectNotFoundException).
 func (e *Engine) removeScaling(ctx context.Context, cluster string, services ...string) error {
-	ids := make([]string, 0, len(services))
-	for _, s := range services {
-		ids = append(ids, resourceID(cluster, s))
+	found, err := e.findScalableTargets(ctx, cluster, services...)
+	if err != nil {
+		return err
 	}
-	for batch := range slices.Chunk(ids, 50) {
-		out, err := e.AutoScaling.DescribeScalableTargets(ctx, &applicationautoscaling.DescribeScalableTargetsInput{
-			ServiceNamespace: aastypes.ServiceNamespaceEcs, ResourceIds: batch,
-			ScalableDimension: aastypes.ScalableDimensionECSServiceDesiredCount,
-		})
-		if err != nil {
-			return fmt.Errorf("describing the scalable targets of %s: %w", strings.Join(batch, ", "), err)
+	for _, s := range services {
+		t, ok := found[s]
+		if !ok {
+			continue
 		}
-		for _, t := range out.ScalableTargets {
-			if _, err := e.AutoScaling.DeregisterScalableTarget(ctx, &applicationautoscaling.DeregisterScalableTargetInput{
-				ServiceNamespace: aastypes.ServiceNamespaceEcs, ResourceId: t.ResourceId,
-				ScalableDimension: aastypes.ScalableDimensionECSServiceDesiredCount,
-			}); err != nil && !isObjectNotFound(err) {
-				return fmt.Errorf("deregistering the scalable target %s: %w", aws.ToString(t.ResourceId), err)
-			}
+		if _, err := e.AutoScaling.DeregisterScalableTarget(ctx, &applicationautoscaling.DeregisterScalableTargetInput{
+			ServiceNamespace: aastypes.ServiceNamespaceEcs, ResourceId: t.ResourceId,
+			ScalableDimension: aastypes.ScalableDimensionECSServiceDesiredCount,
+		}); err != nil && !isObjectNotFound(err) {
+			return fmt.Errorf("deregistering the scalable target %s: %w", aws.ToString(t.ResourceId), err)
 		}
 	}
 	return nil

@@ -162,26 +162,24 @@ func (wt *waiter) classifyStops(ctx context.Context, w *watch) error {
 			fresh = append(fresh, arn)
 		}
 	}
-	for batch := range slices.Chunk(fresh, 100) {
-		out, err := wt.e.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(wt.cluster), Tasks: batch})
-		if err != nil {
-			return fmt.Errorf("describing the stopped tasks of %s: %w", w.name, err)
+	described, err := wt.e.describeTasks(ctx, wt.cluster, fresh)
+	if err != nil {
+		return fmt.Errorf("describing the stopped tasks of %s: %w", w.name, err)
+	}
+	for _, t := range described {
+		// A task ECS is stopping has its stop code and reason already, but no stoppedAt until
+		// it has stopped, which behind a load balancer is after its target drained: it counts
+		// from the moment ECS decided to stop it (a task an earlier phase saw stopping is in
+		// earlier).
+		if t.StoppedAt != nil && t.StoppedAt.Before(w.since) {
+			continue
 		}
-		for _, t := range out.Tasks {
-			// A task ECS is stopping has its stop code and reason already, but no stoppedAt until
-			// it has stopped, which behind a load balancer is after its target drained: it counts
-			// from the moment ECS decided to stop it (a task an earlier phase saw stopping is in
-			// earlier).
-			if t.StoppedAt != nil && t.StoppedAt.Before(w.since) {
-				continue
-			}
-			// The phases only grow the watched service, so a scheduler stop of it is ECS's own
-			// doing: Availability Zone rebalancing stops tasks with the scale-in reason.
-			if !scaledIn(t) && revisionFailure(t) {
-				w.failed[aws.ToString(t.TaskArn)] = true
-			} else {
-				w.replaced[aws.ToString(t.TaskArn)] = true
-			}
+		// The phases only grow the watched service, so a scheduler stop of it is ECS's own
+		// doing: Availability Zone rebalancing stops tasks with the scale-in reason.
+		if !scaledIn(t) && revisionFailure(t) {
+			w.failed[aws.ToString(t.TaskArn)] = true
+		} else {
+			w.replaced[aws.ToString(t.TaskArn)] = true
 		}
 	}
 	return nil
@@ -731,14 +729,14 @@ func (wt *waiter) stoppedReasons(ctx context.Context, service string) []string {
 	if len(list.TaskArns) == 0 {
 		return nil
 	}
-	arns := list.TaskArns[:min(len(list.TaskArns), 100)]
-	out, err := wt.e.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(wt.cluster), Tasks: arns})
+	// The evidence quotes the newest hundred (ListTasks lists the most recent first).
+	stopped, err := wt.e.describeTasks(ctx, wt.cluster, list.TaskArns[:min(len(list.TaskArns), 100)])
 	if err != nil {
 		return []string{fmt.Sprintf("stopped tasks could not be described: %v", err)}
 	}
 	counts := map[string]int{}
 	var order []string
-	for _, t := range out.Tasks {
+	for _, t := range stopped {
 		reason := aws.ToString(t.StoppedReason)
 		if strings.HasPrefix(reason, "Scaling activity initiated by") {
 			continue
@@ -823,13 +821,11 @@ func (wt *waiter) learnStartTime(ctx context.Context, service string) error {
 			need = append(need, arn)
 		}
 	}
-	if len(need) > 0 {
-		out, err := wt.e.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(wt.cluster), Tasks: need})
-		if err != nil {
-			return fmt.Errorf("describing the running tasks of %s: %w", service, err)
-		}
-		tasks = append(tasks, out.Tasks...)
+	described, err := wt.e.describeTasks(ctx, wt.cluster, need)
+	if err != nil {
+		return fmt.Errorf("describing the running tasks of %s: %w", service, err)
 	}
+	tasks = append(tasks, described...)
 	var took []time.Duration
 	for _, t := range tasks {
 		if t.CreatedAt != nil && t.StartedAt != nil && t.StartedAt.After(*t.CreatedAt) {
