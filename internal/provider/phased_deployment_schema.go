@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"time"
 
@@ -97,13 +98,13 @@ func (r *phasedDeploymentResource) Schema(ctx context.Context, _ resource.Schema
 			"retain_old_services": schema.Int64Attribute{
 				Optional: true, Computed: true, Default: int64default.StaticInt64(deploy.DefaultRetainOldServices),
 				MarkdownDescription: "How many zero-count old revisions to keep for rollback. Older ones are deleted, oldest first; " +
-					"the service recorded as `previous` is always kept. Defaults to `3`.",
+					fmt.Sprintf("the service recorded as `previous` is always kept. Defaults to `%d`.", deploy.DefaultRetainOldServices),
 				Validators: []validator.Int64{int64validator.AtLeast(0)},
 			},
 			"steady_state_timeout": schema.StringAttribute{
 				Optional: true, Computed: true, Default: stringdefault.StaticString(defaultSteadyStateTimeout),
 				MarkdownDescription: "How long each phase, and each rollback step, may take to reach its task counts, as a duration " +
-					"(`\"90s\"`, `\"10m\"`). Defaults to `\"10m\"`.",
+					fmt.Sprintf("(`\"90s\"`, `\"10m\"`). Defaults to `%q`.", defaultSteadyStateTimeout),
 				Validators: []validator.String{duration()},
 			},
 			"failed_task_threshold": schema.Int64Attribute{
