@@ -14,7 +14,8 @@ import (
 )
 
 // TestConsistencyLag: with Options.ConsistencyLag, new clusters and services are invisible to
-// DescribeClusters, ListClusters, DescribeServices and ListServices for the lag, then visible.
+// DescribeClusters, ListClusters, DescribeServices and ListServices for the lag, then visible; a
+// new cluster is not found by CreateService either until the lag has passed.
 func TestConsistencyLag(t *testing.T) {
 	e := newEnvWith(t, ecslocal.Options{ConsistencyLag: 5 * time.Second})
 	if err := e.srv.ApplySeed(ecslocal.Seed{Clusters: []string{"seeded"}}); err != nil {
@@ -56,8 +57,9 @@ func TestConsistencyLag(t *testing.T) {
 	}
 	_, err := e.ecs.ListServices(opsCtx, &ecs.ListServicesInput{Cluster: aws.String("prod")})
 	opsIs[*types.ClusterNotFoundException](t, err, "Cluster not found.")
-	// The cluster exists: a service can be created in it.
-	e.createService(t, "web__1", "web:1", 1)
+	// Nor can a service be created in it yet.
+	_, err = e.ecs.CreateService(opsCtx, &ecs.CreateServiceInput{Cluster: aws.String("prod"), ServiceName: aws.String("web__1"), TaskDefinition: aws.String("web:1")})
+	opsIs[*types.ClusterNotFoundException](t, err, "Cluster not found.")
 
 	e.clock.Advance(5 * time.Second)
 	found, missing = clusters()
@@ -67,7 +69,9 @@ func TestConsistencyLag(t *testing.T) {
 	if got := listed(); len(got) != 2 {
 		t.Fatalf("after the lag ListClusters = %v", got)
 	}
-	// web__1 was created at t0: visible now. web__2, created now, is not for another 5 s.
+	e.createService(t, "web__1", "web:1", 1)
+	// web__1 was created 5 s ago: visible now. web__2, created now, is not for another 5 s.
+	e.clock.Advance(5 * time.Second)
 	e.createService(t, "web__2", "web:1", 1)
 	describe := func() ([]string, []string) {
 		t.Helper()
@@ -127,6 +131,72 @@ func TestConsistencyLag(t *testing.T) {
 	}
 	e.createService(t, "web__3", "web:1", 1)
 	e.describe(t, "web__3")
+}
+
+// TestConsistencyLagServiceWrites: with Options.ConsistencyLag, CreateService, UpdateService and
+// DeleteService do not find a cluster created less than the lag ago and answer
+// ClusterNotFoundException, the error terraform-provider-aws retries CreateService on; the call
+// log records it. A seeded cluster is there at once, and once the lag has passed the same
+// requests succeed, the retried CreateService with its client token included.
+func TestConsistencyLagServiceWrites(t *testing.T) {
+	e := newEnvWith(t, ecslocal.Options{ConsistencyLag: 2 * time.Second})
+	e.seed(t) // CreateCluster prod at t0
+	if err := e.srv.ApplySeed(ecslocal.Seed{Clusters: []string{"seeded"}}); err != nil {
+		t.Fatal(err)
+	}
+	create := &ecs.CreateServiceInput{Cluster: aws.String("prod"), ServiceName: aws.String("web__1"), TaskDefinition: aws.String("web:1"),
+		DesiredCount: aws.Int32(1), ClientToken: aws.String("token-1")}
+	update := &ecs.UpdateServiceInput{Cluster: aws.String("prod"), Service: aws.String("web__1"), DesiredCount: aws.Int32(2)}
+	del := &ecs.DeleteServiceInput{Cluster: aws.String("prod"), Service: aws.String("web__1"), Force: aws.Bool(true)}
+	mark := len(e.srv.Calls())
+
+	_, err := e.ecs.CreateService(opsCtx, create)
+	opsIs[*types.ClusterNotFoundException](t, err, "Cluster not found.")
+	_, err = e.ecs.UpdateService(opsCtx, update)
+	opsIs[*types.ClusterNotFoundException](t, err, "Cluster not found.")
+	_, err = e.ecs.DeleteService(opsCtx, del)
+	opsIs[*types.ClusterNotFoundException](t, err, "Cluster not found.")
+	// A second before the lag ends, still not found.
+	e.clock.Advance(time.Second)
+	_, err = e.ecs.CreateService(opsCtx, create)
+	opsIs[*types.ClusterNotFoundException](t, err, "Cluster not found.")
+	// A seeded cluster exists before anyone looks.
+	if _, err := e.ecs.CreateService(opsCtx, &ecs.CreateServiceInput{Cluster: aws.String("seeded"), ServiceName: aws.String("web__1"), TaskDefinition: aws.String("web:1")}); err != nil {
+		t.Fatalf("CreateService in a seeded cluster: %v", err)
+	}
+
+	e.clock.Advance(time.Second)
+	out, err := e.ecs.CreateService(opsCtx, create)
+	if err != nil {
+		t.Fatalf("CreateService once the lag has passed: %v", err)
+	}
+	if aws.ToString(out.Service.Status) != "ACTIVE" {
+		t.Fatalf("created web__1 is %s", aws.ToString(out.Service.Status))
+	}
+	if _, err := e.ecs.UpdateService(opsCtx, update); err != nil {
+		t.Fatalf("UpdateService once the lag has passed: %v", err)
+	}
+	if _, err := e.ecs.DeleteService(opsCtx, del); err != nil {
+		t.Fatalf("DeleteService once the lag has passed: %v", err)
+	}
+
+	var got []string
+	for _, c := range e.srv.Calls()[mark:] {
+		got = append(got, c.Operation+" "+c.Resource+" "+c.ErrorCode)
+	}
+	want := []string{
+		"CreateService web__1 ClusterNotFoundException",
+		"UpdateService web__1 ClusterNotFoundException",
+		"DeleteService web__1 ClusterNotFoundException",
+		"CreateService web__1 ClusterNotFoundException",
+		"CreateService web__1 ",
+		"CreateService web__1 ",
+		"UpdateService web__1 ",
+		"DeleteService web__1 ",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("call log (operation resource error)\n%q\nwant\n%q", got, want)
+	}
 }
 
 // TestFreshAccount: the first CreateService of an account without ECS's service-linked role fails

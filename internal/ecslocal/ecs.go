@@ -61,8 +61,17 @@ func (s *Server) findCluster(ref string) (*cluster, *apiError) {
 	return c, nil
 }
 
-// findVisibleCluster finds a cluster as the Describe and List calls see it: one created less
-// than Options.ConsistencyLag ago is not found yet.
+// findVisibleCluster finds a cluster as a call after its creation sees it: one created less than
+// Options.ConsistencyLag ago is not found yet, ClusterNotFoundException. Describe and List calls
+// look clusters up this way, and so do CreateService, UpdateService and DeleteService: "The
+// Amazon ECS API follows an eventual consistency model ... the result of an API command you run
+// that affects your Amazon ECS resources might not be immediately visible to all subsequent
+// commands you run" (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html),
+// and a create, update or delete of a service names its cluster like any other command. The
+// error is the one terraform-provider-aws retries CreateService on for about two minutes
+// (retryServiceCreate, internal/service/ecs/service.go) when the cluster was created in the same
+// apply; ClusterNotFoundException is in the Errors of
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateService.html.
 func (s *Server) findVisibleCluster(ref string, now time.Time) (*cluster, *apiError) {
 	c, err := s.findCluster(ref)
 	if err == nil && !visible(c.visibleAt, now) {
@@ -291,7 +300,8 @@ func parseBehavior(containers []containerDef) (behavior, error) {
 
 // checkHealthSettings checks the health labels and container health checks of a task definition:
 // a label must parse, and a health check must have a command and its settings within the ranges
-// of the HealthCheck API reference.
+// of the HealthCheck API reference
+// (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_HealthCheck.html).
 func checkHealthSettings(containers []containerDef) *apiError {
 	for _, c := range containers {
 		for _, label := range []string{labelELBHealth, labelContainerHealth} {

@@ -79,7 +79,8 @@ const (
 )
 
 // validClientToken applies CreateService's clientToken rule: "Up to 36 ASCII characters in the
-// range of 33-126 (inclusive) are allowed" (CreateService API reference).
+// range of 33-126 (inclusive) are allowed" (CreateService API reference, clientToken,
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateService.html).
 func validClientToken(tok string) bool {
 	if len(tok) > 36 {
 		return false
@@ -127,7 +128,8 @@ func (s *Server) createService(rc *reqCtx, body []byte) (any, *apiError) {
 	default:
 		return nil, errf(codeInvalidParameter, "Invalid scheduling strategy %q.", in.SchedulingStrategy)
 	}
-	c, err := s.findCluster(in.Cluster)
+	// A cluster created less than Options.ConsistencyLag ago is not found yet (findVisibleCluster).
+	c, err := s.findVisibleCluster(in.Cluster, rc.now)
 	if err != nil {
 		return nil, err
 	}
@@ -152,8 +154,10 @@ func (s *Server) createService(rc *reqCtx, body []byte) (any, *apiError) {
 		// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/ECS_Idempotency.html; the
 		// clientToken member of
 		// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateService.html). A
-		// DRAINING service is being deleted (DeleteService API reference): no token brings it
-		// back, and its name is free only once it is INACTIVE.
+		// DRAINING service is being deleted: "If you attempt to create a new service with the
+		// same name as an existing service in either ACTIVE or DRAINING status, you receive an
+		// error" (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeleteService.html).
+		// No token brings it back, and its name is free only once it is INACTIVE.
 		if old.status == "ACTIVE" && in.ClientToken != "" && old.clientToken == in.ClientToken && old.createRequest == request {
 			return map[string]any{"service": old.toJSON(true)}, nil
 		}
@@ -175,8 +179,9 @@ func (s *Server) createService(rc *reqCtx, body []byte) (any, *apiError) {
 	}
 	// "For create service requests, when no value is specified for AvailabilityZoneRebalancing,
 	// Amazon ECS defaults the value to ENABLED" (CreateService API reference,
-	// availabilityZoneRebalancing); AWS leaves it DISABLED for services that cannot rebalance
-	// (the binpack placement strategy, the DAEMON strategy), which ecslocal does not emulate.
+	// availabilityZoneRebalancing, https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateService.html);
+	// AWS leaves it DISABLED for services that cannot rebalance (the binpack placement strategy,
+	// the DAEMON strategy), which ecslocal does not emulate.
 	if svc.azRebalancing == "" {
 		svc.azRebalancing = azRebalancingEnabled
 	}
@@ -226,7 +231,7 @@ func (s *Server) updateService(rc *reqCtx, body []byte) (any, *apiError) {
 	if err := validateLaunch(&in); err != nil {
 		return nil, err
 	}
-	c, err := s.findCluster(in.Cluster)
+	c, err := s.findVisibleCluster(in.Cluster, rc.now)
 	if err != nil {
 		return nil, err
 	}
@@ -294,7 +299,7 @@ func (s *Server) updateService(rc *reqCtx, body []byte) (any, *apiError) {
 	// "For update service requests, when no value is specified for
 	// AvailabilityZoneRebalancing, Amazon ECS defaults to the existing service's
 	// AvailabilityZoneRebalancing value"; it "doesn't trigger a new service deployment"
-	// (UpdateService API reference).
+	// (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_UpdateService.html).
 	if in.AvailabilityZoneRebalancing != "" {
 		svc.azRebalancing = in.AvailabilityZoneRebalancing
 	}
@@ -302,7 +307,8 @@ func (s *Server) updateService(rc *reqCtx, body []byte) (any, *apiError) {
 	svc.nextLaunch = rc.now
 	// A new task definition starts a new PRIMARY deployment, and so does a change of load
 	// balancers ("When you add, update, or remove a load balancer configuration, Amazon ECS starts
-	// a new deployment", LoadBalancer API reference); the previous ones are drained as it comes up.
+	// a new deployment", https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_LoadBalancer.html); the
+	// previous ones are drained as it comes up.
 	if td != svc.taskDef || in.ForceNewDeployment || lbChanged {
 		for _, d := range svc.deployments {
 			d.status = "ACTIVE"
@@ -419,8 +425,12 @@ func (s *Server) listServices(rc *reqCtx, body []byte) (any, *apiError) {
 	arns := []string{}
 	for _, name := range c.order {
 		svc := c.services[name]
-		// A deleted service leaves ListServices at once: DRAINING ones are not listed either. A
-		// new one is listed once Options.ConsistencyLag has passed.
+		// A deleted service leaves ListServices at once: "When you delete a service, if there
+		// are still running tasks that require cleanup, the service status moves from ACTIVE to
+		// DRAINING, and the service is no longer visible in the console or in the ListServices
+		// API operation" (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeleteService.html),
+		// so DRAINING and INACTIVE ones are not listed. A new one is listed once
+		// Options.ConsistencyLag has passed.
 		if svc.status != "ACTIVE" || !visible(svc.visibleAt, rc.now) {
 			continue
 		}
@@ -448,7 +458,7 @@ func (s *Server) deleteService(rc *reqCtx, body []byte) (any, *apiError) {
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	c, err := s.findCluster(in.Cluster)
+	c, err := s.findVisibleCluster(in.Cluster, rc.now)
 	if err != nil {
 		return nil, err
 	}
@@ -456,7 +466,13 @@ func (s *Server) deleteService(rc *reqCtx, body []byte) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	// Deleting a DRAINING or INACTIVE service succeeds and returns it, as on ECS.
+	// DeleteService (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeleteService.html):
+	// "the service status moves from ACTIVE to DRAINING" while tasks still need cleanup, and
+	// "After all tasks have transitioned to either STOPPING or STOPPED status, the service status
+	// moves from DRAINING to INACTIVE" (the scheduler, reconcileLocked); "If you attempt to create
+	// a new service with the same name as an existing service in either ACTIVE or DRAINING
+	// status, you receive an error" (createService). Deleting a DRAINING or INACTIVE service
+	// succeeds and returns it, as on ECS.
 	if svc.status == "ACTIVE" {
 		if svc.desired > 0 && !in.Force {
 			return nil, errf(codeInvalidParameter, "The service cannot be stopped while it is scaled above 0.")

@@ -16,8 +16,9 @@ type cluster struct {
 	name      string
 	status    string
 	createdAt time.Time
-	// visibleAt is when the cluster shows in DescribeClusters and ListClusters: its creation
-	// plus Options.ConsistencyLag (the ECS API's eventual consistency).
+	// visibleAt is when the cluster shows in DescribeClusters and ListClusters, and when
+	// CreateService, UpdateService and DeleteService find it: its creation plus
+	// Options.ConsistencyLag (the ECS API's eventual consistency, findVisibleCluster).
 	visibleAt time.Time
 	tags      []Tag
 	// services by name, ACTIVE, DRAINING and INACTIVE ones alike; an INACTIVE one is replaced
@@ -69,7 +70,8 @@ type portMapping struct {
 	Protocol      string `json:"protocol"`
 }
 
-// healthCheckDef is a container health check (the HealthCheck API reference: interval 5–300 s,
+// healthCheckDef is a container health check (the HealthCheck API reference,
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_HealthCheck.html: interval 5–300 s,
 // default 30; timeout 2–60 s, default 5; retries 1–10, default 3; startPeriod 0–300 s, default
 // off).
 type healthCheckDef struct {

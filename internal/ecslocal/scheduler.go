@@ -195,7 +195,7 @@ func (s *Server) reconcileLocked(c *cluster, svc *service, t time.Time) {
 	primary.desired = svc.desired
 	// A deployment whose tasks wait for health checks has a successfully running task once one is
 	// healthy; from then on its failed tasks are no longer counted (Deployment API reference,
-	// failedTasks).
+	// failedTasks, https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Deployment.html).
 	for _, d := range svc.deployments {
 		if !d.everRunning && anyGated(d) && s.servingCount(svc, d, t) > 0 {
 			d.everRunning = true
@@ -305,8 +305,9 @@ func (s *Server) reconcileLocked(c *cluster, svc *service, t time.Time) {
 			unhealthyLeft = true
 		}
 	}
-	// A deleted service is INACTIVE once all its tasks are STOPPING or STOPPED ("Deleting an
-	// Amazon ECS service").
+	// A deleted service is INACTIVE once all its tasks are STOPPING or STOPPED: "After all tasks
+	// have transitioned to either STOPPING or STOPPED status, the service status moves from
+	// DRAINING to INACTIVE" (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeleteService.html).
 	if svc.status == "DRAINING" && running == 0 && pending == 0 && !deactivating {
 		svc.status = "INACTIVE"
 	}
@@ -450,8 +451,9 @@ func (s *Server) stopUnhealthy(c *cluster, svc *service, tasks []*task, t time.T
 			s.addEvent(svc, t, cause.event)
 		}
 		// A task that "fails any of its defined health checks and is stopped" is a failed task of
-		// its deployment (Deployment API reference, failedTasks); a retired or rebalanced one is
-		// not.
+		// its deployment (failedTasks,
+		// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Deployment.html); a retired or rebalanced one
+		// is not.
 		if cause.kind == causeUnhealthy && !tk.dep.everRunning {
 			tk.dep.failedTasks++
 			s.circuitBreaker(svc, tk.dep, t)

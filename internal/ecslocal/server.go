@@ -67,7 +67,8 @@ type Options struct {
 	// labels and the times of scheduled actions (wall-clock times) are not scaled.
 	TimeScale float64
 	// ConsistencyLag is how long a newly created cluster or service stays invisible to
-	// DescribeClusters, ListClusters, DescribeServices and ListServices (0: none). "The Amazon
+	// DescribeClusters, ListClusters, DescribeServices and ListServices, and a new cluster to
+	// CreateService, UpdateService and DeleteService (ClusterNotFoundException) (0: none). "The Amazon
 	// ECS API follows an eventual consistency model ... the result of an API command you run
 	// that affects your Amazon ECS resources might not be immediately visible to all subsequent
 	// commands you run" (ECS API reference, RunTask and the other Create actions:
@@ -77,7 +78,8 @@ type Options struct {
 	// the first CreateService fails once with InvalidParameterException "Unable to assume the
 	// service linked role. Please verify that the ECS service linked role exists.", as ECS
 	// answers while it creates the role (ECS developer guide, "Using service-linked roles for
-	// Amazon ECS"; terraform-provider-aws retries that error in retryServiceCreate,
+	// Amazon ECS", https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using-service-linked-roles.html;
+	// terraform-provider-aws retries that error in retryServiceCreate,
 	// internal/service/ecs/service.go). Reset arms it again.
 	FreshAccount bool
 }
