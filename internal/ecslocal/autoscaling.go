@@ -202,6 +202,14 @@ func (s *Server) deregisterTargetLocked(resourceID string) bool {
 	return true
 }
 
+// deregisterScalableTarget is DeregisterScalableTarget
+// (https://docs.aws.amazon.com/autoscaling/application/APIReference/API_DeregisterScalableTarget.html):
+// "Deregistering a scalable target deletes the scaling policies and the scheduled actions that
+// are associated with it". A target that is not registered is ObjectNotFoundException, one of the
+// operation's Errors: "For any operation that deletes or deregisters a resource, this exception
+// is thrown if the resource cannot be found." The message is the form AWS answers ("No scalable
+// target registered for service namespace: ecs, resource ID: service/…, scalable dimension:
+// ecs:service:DesiredCount").
 func (s *Server) deregisterScalableTarget(rc *reqCtx, body []byte) (any, *apiError) {
 	var in targetKey
 	if err := decode(body, &in); err != nil {
@@ -462,9 +470,10 @@ func (s *Server) AutoScale(clusterName, serviceName string, desired int) (int, e
 }
 
 // autoScaleCause is the cause of an AutoScale activity: a target tracking policy's alarm, in the
-// form of the DescribeScalingActivities example of the API reference ("monitor alarm
-// web-app-cpu-lt-25 in state ALARM triggered policy web-app-cpu-lt-25"), high to scale out and
-// low to scale in. Without such a policy the activity says that ecslocal's control started it:
+// form of the DescribeScalingActivities example of the API reference
+// (https://docs.aws.amazon.com/autoscaling/application/APIReference/API_DescribeScalingActivities.html):
+// "monitor alarm web-app-cpu-lt-25 in state ALARM triggered policy web-app-cpu-lt-25", high to
+// scale out and low to scale in. Without such a policy the activity says that ecslocal's control started it:
 // no AWS cause fits.
 func (s *Server) autoScaleCause(resourceID string, out bool) string {
 	for _, key := range sortedKeys(s.policies) {

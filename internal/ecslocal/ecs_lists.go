@@ -6,9 +6,18 @@ import (
 )
 
 // withNextToken adds a page's next token to a list response under key, leaving the member out
-// when there is no next page: AWS omits null members ("nextToken" of ListServices, ListTasks,
-// ListClusters and ListTaskDefinitions, "NextToken" of Application Auto Scaling's Describe
-// calls appear only "if applicable", their API references say).
+// when there is no next page. The API references call the member null then ("This value is null
+// when there are no more results to return",
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ListServices.html#ECS-ListServices-response-nextToken),
+// and on the AWS JSON 1.1 protocol a null structure member is not sent at all: "Each member
+// value provided for the structure is serialized as a JSON property"
+// (https://smithy.io/2.0/aws/protocols/aws-json-1_1-protocol.html), and the protocol's
+// normative compliance test AwsJson11ServersDontSerializeNullStructureValues expects `{}` for a
+// null member
+// (https://github.com/smithy-lang/smithy/blob/main/smithy-aws-protocol-tests/model/awsJson1_1/null.smithy).
+// So "nextToken" of ListServices, ListTasks, ListClusters and ListTaskDefinitions and
+// "NextToken" of Application Auto Scaling's Describe calls are absent on the last page, never
+// `null`.
 func withNextToken(out map[string]any, key string, next *string) map[string]any {
 	if next != nil {
 		out[key] = *next

@@ -34,8 +34,10 @@ var elbOps = map[string]queryHandler{
 	"DescribeTargetHealth":          (*Server).describeTargetHealth,
 }
 
-// The Elastic Load Balancing error codes ecslocal returns, as the API reference names them; all
-// are HTTP 400.
+// The Elastic Load Balancing error codes ecslocal returns, as the API reference names them (the
+// Errors of each action, e.g.
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateTargetGroup.html);
+// all are HTTP 400.
 const (
 	codeValidationError            = "ValidationError"
 	codeTargetGroupNotFound        = "TargetGroupNotFound"
@@ -318,8 +320,8 @@ func (s *Server) createLoadBalancer(rc *reqCtx, q form) (any, *apiError) {
 	for _, m := range q.structs("SubnetMappings") {
 		subnets = append(subnets, m.str("SubnetId"))
 	}
-	// An Application Load Balancer needs subnets in at least two Availability Zones
-	// (CreateLoadBalancer API reference, Subnets).
+	// An Application Load Balancer needs subnets in at least two Availability Zones (Subnets,
+	// https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html).
 	if lbType == "application" && len(subnets) < 2 {
 		return nil, elbErr(codeValidationError, "At least two subnets in two different Availability Zones must be specified")
 	}
@@ -402,7 +404,8 @@ func (s *Server) describeLoadBalancers(rc *reqCtx, q form) (any, *apiError) {
 }
 
 // deleteLoadBalancer deletes a load balancer and its listeners. "If the load balancer does not
-// exist or has already been deleted, the call succeeds." (DeleteLoadBalancer API reference.)
+// exist or has already been deleted, the call succeeds."
+// (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DeleteLoadBalancer.html.)
 // Registered targets stay registered; their groups are no longer in use.
 func (s *Server) deleteLoadBalancer(rc *reqCtx, q form) (any, *apiError) {
 	arn := q.str("LoadBalancerArn")
@@ -591,8 +594,11 @@ func targetGroupConfig(q form) (tgConfig, *apiError) {
 }
 
 // defaultTargetGroupAttributes are a new target group's attributes ("Edit target group
-// attributes" in the Application and Network Load Balancer guides); the deregistration delay is
-// 300 seconds.
+// attributes" in the Application and Network Load Balancer guides,
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-target-group-attributes.html,
+// and TargetGroupAttribute,
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_TargetGroupAttribute.html);
+// the deregistration delay is 300 seconds.
 func defaultTargetGroupAttributes(c tgConfig) map[string]string {
 	attrs := map[string]string{
 		attrDeregistrationDelay:             strconv.Itoa(defaultDeregistrationDelaySecs),
@@ -642,7 +648,8 @@ func (s *Server) createTargetGroup(rc *reqCtx, q form) (any, *apiError) {
 			continue
 		}
 		// "This operation is idempotent ... If you attempt to create multiple target groups with
-		// the same settings, each call succeeds." (CreateTargetGroup API reference.)
+		// the same settings, each call succeeds."
+		// (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateTargetGroup.html.)
 		if tg.tgConfig == c {
 			return xTargetGroups{TargetGroups: []xTargetGroup{tg.toXML()}}, nil
 		}
@@ -1622,8 +1629,9 @@ func (s *Server) register(tg *targetGroup, id string, port int, b healthBehavior
 
 // deregister starts deregistering a target at now and returns how long its deregistration takes.
 // A target of a group in use drains for the group's deregistration delay (it is reported draining
-// for the whole delay, "Deregistration delay" in the Application Load Balancers guide); one of a
-// group that no load balancer uses is gone at once.
+// for the whole delay, "Deregistration delay",
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-target-group-attributes.html#deregistration-delay);
+// one of a group that no load balancer uses is gone at once.
 func (s *Server) deregister(t *target, now time.Time) time.Duration {
 	if !t.removeAt.IsZero() {
 		return max(0, t.removeAt.Sub(now))
@@ -1700,7 +1708,8 @@ func (s *Server) registerTargets(rc *reqCtx, q form) (any, *apiError) {
 }
 
 // deregisterTargets deregisters targets; "If the specified target does not exist, the action
-// returns successfully." (DeregisterTargets API reference.)
+// returns successfully."
+// (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DeregisterTargets.html.)
 func (s *Server) deregisterTargets(rc *reqCtx, q form) (any, *apiError) {
 	tg := s.elb.tg(q.str("TargetGroupArn"))
 	if tg == nil {

@@ -8,12 +8,14 @@ import (
 // impliedActionsLocked lists the IAM actions that AWS authorizes as part of a call besides the
 // call's own action, so that an allow-list without them fails the call as AWS would:
 //   - ECS authorizes CreateService with tags as ecs:TagResource too (tag-on-create
-//     authorization, ECS developer guide "Grant permission to tag resources on creation").
+//     authorization, ECS developer guide "Grant permission to tag resources on creation",
+//     https://docs.aws.amazon.com/AmazonECS/latest/developerguide/supported-iam-actions-tagging.html).
 //   - Application Auto Scaling checks the caller's CloudWatch permissions for the alarms of a
 //     target tracking policy (user guide, "Permissions required for API actions on target
-//     services and CloudWatch"): PutScalingPolicy needs cloudwatch:DescribeAlarms and
-//     cloudwatch:PutMetricAlarm, DeleteScalingPolicy cloudwatch:DescribeAlarms and
-//     cloudwatch:DeleteAlarms.
+//     services and CloudWatch",
+//     https://docs.aws.amazon.com/autoscaling/application/userguide/security_iam_id-based-policy-examples.html):
+//     PutScalingPolicy needs cloudwatch:DescribeAlarms and cloudwatch:PutMetricAlarm,
+//     DeleteScalingPolicy cloudwatch:DescribeAlarms and cloudwatch:DeleteAlarms.
 //   - The first RegisterScalableTarget of an account creates Application Auto Scaling's ECS
 //     service-linked role, which needs iam:CreateServiceLinkedRole.
 func (s *Server) impliedActionsLocked(service, op string, body []byte) []string {

@@ -27,8 +27,10 @@ const (
 const (
 	// A Fargate Spot task during its two-minute warning has desired status STOPPED, stop code
 	// TerminationNotice and this stopped reason (the task state change event of "Handling
-	// Fargate Spot termination notices", AWS Fargate capacity providers); once STOPPED its stop
-	// code is SpotInterruption (Task API reference, stopCode).
+	// Fargate Spot termination notices", AWS Fargate capacity providers,
+	// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-capacity-providers.html);
+	// once STOPPED its stop code is SpotInterruption (stopCode,
+	// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Task.html).
 	reasonSpot           = "Your Spot Task was interrupted."
 	stopCodeNotice       = "TerminationNotice"
 	stopCodeSpot         = "SpotInterruption"
@@ -289,9 +291,9 @@ func byZone(tasks []*task) []zoneGroup {
 // capacity provider strategy: "The base value designates how many tasks, at a minimum, to run on
 // the specified capacity provider", and "The weight value designates the relative percentage of
 // the total number of tasks launched that should use the specified capacity provider"
-// (CapacityProviderStrategyItem API reference). A provider below its base gets the task;
-// otherwise the one whose tasks beyond its base are fewest for its weight. "" when the service
-// has a launch type.
+// (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CapacityProviderStrategyItem.html). A provider
+// below its base gets the task; otherwise the one whose tasks beyond its base are fewest for its
+// weight. "" when the service has a launch type.
 func (s *Server) pickCapacityProvider(svc *service) string {
 	if len(svc.capacityProviders) == 0 {
 		return ""

@@ -84,13 +84,32 @@ func (c *containerDef) maps(port int) bool {
 // checkLoadBalancers validates a service's load balancers for task definition td the way
 // CreateService and UpdateService do. The messages are ECS's:
 //   - a target group that no listener forwards to: "The target group with targetGroupArn <arn>
-//     does not have an associated load balancer.";
+//     does not have an associated load balancer.". A target group is associated with a load
+//     balancer through a listener or rule that forwards to it ("To route traffic to the targets
+//     in a target group, specify the target group in an action when you create a listener or
+//     create a rule for your listener",
+//     https://docs.aws.amazon.com/elasticloadbalancing/latest/application/create-target-group.html);
+//     until then its LoadBalancerArns ("The Amazon Resource Name (ARN) of the load balancer that
+//     routes traffic to this target group",
+//     https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_TargetGroup.html)
+//     is empty, and ECS cannot attach the service to it: for Application and Network Load
+//     Balancers the loadBalancers member of CreateService "must contain the load balancer target
+//     group ARN"
+//     (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateService.html#ECS-CreateService-request-loadBalancers).
+//     AWS's pages do not quote the message; its wording is the one ECS answers, which
+//     terraform-provider-aws matches ("does not have an associated load balancer") to retry
+//     CreateService, UpdateService and CreateTaskSet while the listener of a target group created
+//     in the same apply appears (internal/service/ecs/service.go, retryServiceCreate);
 //   - a target group ECS cannot describe: "Unable to assume role and validate the specified
 //     targetGroupArn. ...";
 //   - a target type that does not fit the network mode: "The provided target group <arn> has
 //     target type instance, which is incompatible with the awsvpc network mode specified in the
-//     task definition." (ip target groups for awsvpc, instance ones otherwise: "Use load
-//     balancing to distribute Amazon ECS service traffic" in the ECS developer guide);
+//     task definition." (ip target groups for awsvpc, instance ones otherwise: "For services with
+//     tasks using the awsvpc network mode, when you create a target group for your service, you
+//     must choose ip as the target type, not instance",
+//     https://docs.aws.amazon.com/AmazonECS/latest/developerguide/alb.html; "Use load balancing
+//     to distribute Amazon ECS service traffic",
+//     https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-load-balancing.html);
 //   - "The container <name> does not exist in the task definition." and "The container <name>
 //     did not have a container port <port> defined.".
 //
@@ -130,7 +149,8 @@ func (s *Server) checkLoadBalancers(svc *service, td *taskDefinition, refs []lbR
 
 // gated tells whether the service scheduler waits for more than RUNNING before it counts the
 // task as healthy: it is behind a load balancer, or an essential container has a health check
-// (DeploymentConfiguration minimumHealthyPercent, API reference).
+// (DeploymentConfiguration minimumHealthyPercent,
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentConfiguration.html).
 func (tk *task) gated() bool {
 	return len(tk.dep.lbs) > 0 || tk.taskDef.hasHealthCheck()
 }
@@ -146,9 +166,10 @@ func (td *taskDefinition) hasHealthCheck() bool {
 
 // serving tells whether a task counts as healthy for the scheduler at time at: "Tasks for services
 // that use a load balancer are considered healthy if they're in the RUNNING state and are
-// reported as healthy by the load balancer" (CreateService API reference), and the essential
-// containers' health checks must report HEALTHY too (minimumHealthyPercent). A task of a service
-// with neither counts once RUNNING.
+// reported as healthy by the load balancer"
+// (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateService.html), and the essential containers'
+// health checks must report HEALTHY too (minimumHealthyPercent). A task of a service with neither
+// counts once RUNNING.
 func (s *Server) serving(tk *task, at time.Time) bool {
 	if tk.lastStatus != "RUNNING" {
 		return false
@@ -169,7 +190,8 @@ func (s *Server) serving(tk *task, at time.Time) bool {
 
 // ---- placement ----
 
-// ephemeral host ports: Docker's default ephemeral range on Linux (PortMapping API reference:
+// ephemeral host ports: Docker's default ephemeral range on Linux (PortMapping API reference,
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_PortMapping.html:
 // the range is the instance's /proc/sys/net/ipv4/ip_local_port_range, 32768–60999 by default).
 const (
 	firstEphemeralPort = 32768
@@ -492,9 +514,10 @@ func (tk *task) targetOf(r lbRef) (string, int) {
 }
 
 // containerTrack is the health history of a container with a health check, started at start:
-// Docker's rules as the HealthCheck API reference describes them — a check every interval, the
-// container HEALTHY at its first passed check, UNHEALTHY after `retries` consecutive failures, and
-// failures within startPeriod not counted.
+// Docker's rules as the HealthCheck API reference
+// (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_HealthCheck.html) describes
+// them — a check every interval, the container HEALTHY at its first passed check, UNHEALTHY after
+// `retries` consecutive failures, and failures within startPeriod not counted.
 func containerTrack(s *Server, cd containerDef, start time.Time) track {
 	hc := cd.HealthCheck
 	interval, retries, startPeriod := 30, 3, 0
@@ -544,7 +567,8 @@ func (tk *task) containerHealth(i int, at time.Time) string {
 
 // taskHealth is a task's healthStatus: UNHEALTHY if an essential container is, else UNKNOWN if
 // one is still being evaluated or none has a health check, else HEALTHY (Task API reference,
-// healthStatus). Non-essential containers do not count.
+// healthStatus, https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Task.html). Non-essential containers do
+// not count.
 func (s *Server) taskHealth(tk *task, at time.Time) string {
 	seen, unknown := false, false
 	for i, cd := range tk.taskDef.containers {
@@ -735,7 +759,8 @@ func (c *cluster) instanceJSON(ci *containerInstance) containerInstanceJSON {
 				continue
 			}
 			// runningTasksCount counts the tasks whose desired status is RUNNING,
-			// pendingTasksCount those that are PENDING (ContainerInstance API reference).
+			// pendingTasksCount those that are PENDING
+			// (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerInstance.html).
 			if tk.desiredStatus == "RUNNING" && tk.lastStatus != "STOPPED" {
 				out.RunningTasksCount++
 			}

@@ -205,8 +205,9 @@ type taskJSON struct {
 
 // toJSON renders a task as DescribeTasks does at time now. An awsvpc task has an
 // ElasticNetworkInterface attachment whose details give its subnet, interface and private IPv4
-// address (Attachment API reference), and its containers list the interface; a task in bridge or
-// host mode lists its containers' network bindings (host ports on its container instance).
+// address (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Attachment.html), and its containers list
+// the interface; a task in bridge or host mode lists its containers' network bindings (host ports
+// on its container instance).
 func (s *Server) taskJSON(t *task, c *cluster, now time.Time) taskJSON {
 	out := taskJSON{
 		TaskArn: t.arn, ClusterArn: c.arn, TaskDefinitionArn: t.taskDef.arn,

@@ -19,13 +19,16 @@ import (
 //     [Month] [Day_of_Week] [Year], in the action's time zone.
 //
 // Cron fields follow AWS's cron syntax (the user guide's "Schedule recurring scaling actions
-// using cron expressions" points to it): minutes 0-59, hours 0-23, day-of-month 1-31, month 1-12
+// using Application Auto Scaling",
+// https://docs.aws.amazon.com/autoscaling/application/userguide/scheduled-scaling-using-cron-expressions.html,
+// points to it): minutes 0-59, hours 0-23, day-of-month 1-31, month 1-12
 // or JAN-DEC, day-of-week 1-7 or SUN-SAT (1 is Sunday), year 1970-2199; the wildcards , - * /
 // in every field, ? in day-of-month or day-of-week, L (last) and W (nearest weekday) in
 // day-of-month, L and # (nth weekday of the month) in day-of-week. One of day-of-month and
 // day-of-week must be ?, and only one: "You can't specify the Day-of-month and Day-of-week fields
 // in the same cron expression. If you specify a value or a * in one of the fields, you must use a
-// ? in the other." (a quotation of the EventBridge cron rules the guide refers to).
+// ? in the other." (a quotation of the EventBridge cron rules the guide refers to,
+// https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html#eb-cron-expressions).
 type scheduleExpr struct {
 	kind  string        // "at", "rate" or "cron"
 	at    [6]int        // at: year, month, day, hour, minute, second (wall clock of the time zone)

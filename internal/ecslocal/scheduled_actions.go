@@ -107,7 +107,8 @@ func scheduledKey(resourceID, name string) string { return resourceID + "/" + na
 
 // scheduledActionName checks a ScheduledActionName: 1 to 256 characters, no control characters,
 // colon, slash or vertical bar, and no leading or trailing space (the pattern of
-// ScheduledActionName in the PutScheduledAction API reference).
+// ScheduledActionName in the PutScheduledAction API reference,
+// https://docs.aws.amazon.com/autoscaling/application/APIReference/API_PutScheduledAction.html).
 func scheduledActionName(name string) *apiError {
 	bad := name == "" || len(name) > 256 || strings.TrimSpace(name) != name ||
 		strings.ContainsFunc(name, func(r rune) bool {
@@ -123,7 +124,8 @@ func scheduledActionName(name string) *apiError {
 // registered scalable target ("You cannot create a scheduled action until you have registered the
 // resource as a scalable target": ObjectNotFoundException otherwise). "To update a scheduled
 // action, specify the parameters that you want to change. If you don't specify start and end
-// times, the old values are deleted." (PutScheduledAction API reference).
+// times, the old values are deleted."
+// (https://docs.aws.amazon.com/autoscaling/application/APIReference/API_PutScheduledAction.html).
 func (s *Server) putScheduledAction(rc *reqCtx, body []byte) (any, *apiError) {
 	var in struct {
 		targetKey
@@ -251,7 +253,9 @@ func (s *Server) describeScheduledActions(rc *reqCtx, body []byte) (any, *apiErr
 	return withNextToken(map[string]any{"ScheduledActions": nonNil(page)}, "NextToken", next), nil
 }
 
-// json is the action as a ScheduledAction of the API reference; absent members are left out.
+// json is the action as a ScheduledAction of the API reference
+// (https://docs.aws.amazon.com/autoscaling/application/APIReference/API_ScheduledAction.html);
+// absent members are left out.
 func (a *scheduledAction) json() map[string]any {
 	target := map[string]any{}
 	if a.minCap != nil {

@@ -23,7 +23,10 @@ func errf(code, format string, args ...any) *apiError {
 	return &apiError{Status: http.StatusBadRequest, Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-// The ECS error codes ecslocal returns, as named in the ECS API reference.
+// The ECS error codes ecslocal returns, as named in the ECS API reference
+// (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/CommonErrors.html and the Errors of
+// each action). The Application Auto Scaling codes are named in its API reference
+// (https://docs.aws.amazon.com/autoscaling/application/APIReference/CommonErrors.html and each action's Errors).
 const (
 	codeClientException        = "ClientException"
 	codeInvalidParameter       = "InvalidParameterException"
