@@ -16,6 +16,8 @@ import (
 	aastypes "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
 	"github.com/phased-ecs/terraform-provider-ecs/internal/deploy"
 	"github.com/phased-ecs/terraform-provider-ecs/internal/ecslocal"
@@ -382,6 +384,62 @@ func TestAWSBehaviourCrashAmongSpotInterruptions(t *testing.T) {
 	e.checkCapacity(m, 8, "web__1", "web__2")
 }
 
+// TestAWSBehaviourCrashAmongRebalancing covers a genuine failure in the same bake as an
+// Availability Zone rebalancing (DESIGN.md §7.3): ECS rebalances both tasks of phase 1 as it
+// starts to bake (it starts a task in another zone for each and stops the old one), and every
+// task of the revision crashes 3 s after it starts, the rebalancing's new ones included. The
+// crashes are counted and roll the rollout back; the tasks the rebalancing stopped are not
+// counted: the phase fails with no more failures than crashed tasks.
+func TestAWSBehaviourCrashAmongRebalancing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	prior := e.mustDeploy(fargateConfig(e.registerFargateTD("healthy"), false), deploy.State{})
+	cfg := fargateConfig(e.registerFargateTD("crash-after=3s"), false)
+	cfg.Phases[0].BakeTime, cfg.Phases[1].BakeTime = 30*time.Second, 0
+	var rb ecslocal.Rebalancing
+	e.onLog(bakeLog(1, 30*time.Second), func() {
+		var err error
+		if rb, err = e.srv.Rebalance("prod", "web__2", 2); err != nil {
+			t.Fatal(err)
+		}
+	})
+	m := e.mark()
+	res, err := e.eng.Deploy(context.Background(), cfg, prior)
+	re := rolloutError(t, err)
+	if len(rb.Started) != 2 || len(rb.Stopping) != 2 {
+		t.Fatalf("rebalancing started %d and stopped %d tasks, want 2 and 2", len(rb.Started), len(rb.Stopping))
+	}
+	if re.Phase != 1 || !strings.HasPrefix(re.Stage, "baking") || re.Failure.Kind != deploy.FailureTasks || !re.RolledBack {
+		t.Fatalf("failed in phase %d while %q (%s), rolled back %v; want phase 1 while baking, failed tasks, rolled back: %v", re.Phase, re.Stage, re.Failure.Kind, re.RolledBack, err)
+	}
+	if want := []string{"R1: web__1 at 8 tasks, web__2 at 0"}; !slices.Equal(re.RollbackSteps, want) {
+		t.Errorf("rollback steps %q, want %q", re.RollbackSteps, want)
+	}
+	checkRolledBackState(t, res, prior)
+	// The rebalancing stopped its tasks before they could crash: stopped by the scheduler, not
+	// because a container exited.
+	for _, tk := range e.describeTasks(rb.Stopping) {
+		if aws.ToString(tk.LastStatus) != "STOPPED" || tk.StopCode != types.TaskStopCodeServiceSchedulerInitiated ||
+			strings.Contains(aws.ToString(tk.StoppedReason), "Essential container in task exited") {
+			t.Errorf("rebalanced task %s is %s, %s, %q; want STOPPED by the scheduler", aws.ToString(tk.TaskArn), aws.ToString(tk.LastStatus), tk.StopCode, aws.ToString(tk.StoppedReason))
+		}
+	}
+	failures := leadingCount(t, regexp.MustCompile(`^(\d+) tasks of web__2 failed \(threshold 4\)`), re.Failure.Message)
+	crashed := 0
+	for _, ev := range re.Failure.Evidence {
+		if strings.Contains(ev, "Essential container in task exited") {
+			crashed = leadingCount(t, regexp.MustCompile(`^(\d+)× stopped task`), ev)
+		}
+	}
+	if crashed == 0 || failures > crashed {
+		t.Errorf("%d failures counted with %d crashed tasks quoted; want the failures to be crashed tasks only (evidence %q)", failures, crashed, re.Failure.Evidence)
+	}
+	if got := e.live("web__1", "web__2"); got["web__1"] != [2]int{8, 8} || got["web__2"] != [2]int{0, 0} {
+		t.Errorf("live desired/running %v, want web__1 at 8 and web__2 at 0", got)
+	}
+	e.checkCapacity(m, 8, "web__1", "web__2")
+}
+
 // leadingCount returns the number re's first group matches in s; the test fails without one.
 func leadingCount(t *testing.T, re *regexp.Regexp, s string) int {
 	t.Helper()
@@ -621,66 +679,375 @@ func TestAWSBehaviourClusterJustCreated(t *testing.T) {
 	}
 }
 
+// replicaAhead is the engine's ECS client, whose reads of one cluster reach, until a given
+// instant, a replica of ECS that already knows the cluster: DescribeClusters shows it ACTIVE,
+// ListServices lists no service in it and DescribeServices finds none, as ECS answers for a new
+// cluster once it is visible. ECS's reads are eventually consistent: "the result of an API
+// command you run that affects your Amazon ECS resources might not be immediately visible to all
+// subsequent commands you run"
+// (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html), so a read may see
+// a new cluster while the next command does not (the same model, for EC2, tells clients to keep
+// waiting between commands "even if a Describe command returns an accurate response",
+// https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html). Everything else,
+// CreateService included, goes to ecslocal, which does not find the cluster until its
+// consistency lag has passed.
+type replicaAhead struct {
+	deploy.ECSAPI
+	e       *env
+	cluster string
+	until   time.Time
+	mu      sync.Mutex
+	served  int // reads answered by the replica
+}
+
+// ahead reports whether a read of cluster ref is answered by the replica, and counts it.
+func (r *replicaAhead) ahead(ref *string) bool {
+	if deploy.LastSegment(aws.ToString(ref)) != r.cluster || !r.e.now().Before(r.until) {
+		return false
+	}
+	r.mu.Lock()
+	r.served++
+	r.mu.Unlock()
+	return true
+}
+
+func (r *replicaAhead) reads() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.served
+}
+
+func (r *replicaAhead) DescribeClusters(ctx context.Context, in *ecs.DescribeClustersInput, optFns ...func(*ecs.Options)) (*ecs.DescribeClustersOutput, error) {
+	if len(in.Clusters) == 1 && r.ahead(&in.Clusters[0]) {
+		return &ecs.DescribeClustersOutput{Clusters: []types.Cluster{{
+			ClusterName: aws.String(r.cluster), ClusterArn: aws.String("arn:aws:ecs:eu-west-1:000000000000:cluster/" + r.cluster), Status: aws.String("ACTIVE"),
+		}}}, nil
+	}
+	return r.ECSAPI.DescribeClusters(ctx, in, optFns...)
+}
+
+func (r *replicaAhead) ListServices(ctx context.Context, in *ecs.ListServicesInput, optFns ...func(*ecs.Options)) (*ecs.ListServicesOutput, error) {
+	if r.ahead(in.Cluster) {
+		return &ecs.ListServicesOutput{}, nil
+	}
+	return r.ECSAPI.ListServices(ctx, in, optFns...)
+}
+
+func (r *replicaAhead) DescribeServices(ctx context.Context, in *ecs.DescribeServicesInput, optFns ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error) {
+	if r.ahead(in.Cluster) {
+		out := &ecs.DescribeServicesOutput{}
+		for _, s := range in.Services {
+			out.Failures = append(out.Failures, types.Failure{Arn: aws.String(fmt.Sprintf("arn:aws:ecs:eu-west-1:000000000000:service/%s/%s", r.cluster, s)), Reason: aws.String("MISSING")})
+		}
+		return out, nil
+	}
+	return r.ECSAPI.DescribeServices(ctx, in, optFns...)
+}
+
+// createServiceCalls lists the CreateService calls after m as "service error-code" with when
+// each was served.
+func (e *env) createServiceCalls(m mark) ([]string, []time.Time) {
+	var calls []string
+	var at []time.Time
+	for _, c := range e.callsSince(m) {
+		if c.Action() == "ecs:CreateService" {
+			calls, at = append(calls, c.Resource+" "+c.ErrorCode), append(at, c.Time)
+		}
+	}
+	return calls, at
+}
+
+// TestAWSBehaviourCreateServiceClusterNotFound covers a CreateService in a cluster created a
+// moment ago (DESIGN.md §5.3): with a 2 s consistency lag, the engine's reads see the new
+// cluster at once (replicaAhead) but ecslocal's CreateService does not find it until the lag has
+// passed and answers ClusterNotFoundException, as terraform-provider-aws expects of a cluster
+// created in the same apply. The engine retries with backoff and the same client token, and the
+// deployment succeeds without a rollback.
+func TestAWSBehaviourCreateServiceClusterNotFound(t *testing.T) {
+	t.Parallel()
+	const lag = 2 * time.Second
+	e := newEnv(t)
+	e.withLag(lag)
+	if _, err := e.ecs.CreateCluster(context.Background(), &ecs.CreateClusterInput{ClusterName: aws.String("fresh")}); err != nil {
+		t.Fatal(err)
+	}
+	created := e.now()
+	replica := &replicaAhead{ECSAPI: e.eng.ECS, e: e, cluster: "fresh", until: created.Add(lag)}
+	e.eng.ECS = replica
+	tokens := e.recordTokens()
+	m := e.mark()
+	cfg := baseConfig(tdHealthy1, 2)
+	cfg.Cluster = "fresh"
+	res, err := e.eng.Deploy(context.Background(), cfg, deploy.State{})
+	if err != nil {
+		e.logSteps()
+		t.Fatalf("deployment to a cluster created a moment ago: %v", err)
+	}
+	if res.Current.Name != "web__1" || !strings.Contains(res.Current.ARN, ":service/fresh/web__1") || res.Rollout.Status != deploy.RolloutSucceeded {
+		t.Fatalf("current %+v, rollout %+v", res.Current, res.Rollout)
+	}
+	if replica.reads() == 0 {
+		t.Fatalf("no read of cluster fresh reached the replica that knows it")
+	}
+	calls, at := e.createServiceCalls(m)
+	failed := 0
+	for _, c := range calls[:len(calls)-1] {
+		if c == "web__1 ClusterNotFoundException" {
+			failed++
+		}
+	}
+	if failed == 0 || failed != len(calls)-1 || calls[len(calls)-1] != "web__1 " {
+		t.Fatalf("CreateService calls (service error) %q, want ClusterNotFoundException at least once, then a create that succeeded", calls)
+	}
+	if ok := at[len(at)-1]; ok.Sub(created) < lag {
+		t.Errorf("the create succeeded %s after the cluster was created, within the lag", ok.Sub(created))
+	}
+	if got := tokens.all(); len(got) != len(calls) || len(slices.Compact(slices.Clone(got))) != 1 {
+		t.Errorf("client tokens of the create and its retries %q, want one token sent %d times", got, len(calls))
+	}
+	if !e.logged("CreateService failed with an error that eventual consistency explains; retrying") {
+		t.Errorf("the retry was not logged: %q", e.log.all())
+	}
+	if e.logged(rollbackBegins) {
+		t.Errorf("the engine began a rollback")
+	}
+	out, err := e.ecs.DescribeServices(context.Background(), &ecs.DescribeServicesInput{Cluster: aws.String("fresh"), Services: []string{"web__1"}})
+	if err != nil || len(out.Services) != 1 || out.Services[0].DesiredCount != 2 || out.Services[0].RunningCount != 2 {
+		t.Errorf("web__1 in fresh: %+v, %v; want 2 running", out, err)
+	}
+}
+
+// clockHook is the engine's clock with an action run once the engine's sleeps have brought
+// virtual time to at (set by the test while the engine runs).
+type clockHook struct {
+	*ecslocal.FakeClock
+	mu     sync.Mutex
+	at     time.Time
+	action func()
+}
+
+func (c *clockHook) fireAt(at time.Time) {
+	c.mu.Lock()
+	c.at = at
+	c.mu.Unlock()
+}
+
+func (c *clockHook) Sleep(ctx context.Context, d time.Duration) error {
+	if err := c.FakeClock.Sleep(ctx, d); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	fire := !c.at.IsZero() && !c.Now().Before(c.at) && c.action != nil
+	action := c.action
+	if fire {
+		c.action = nil
+	}
+	c.mu.Unlock()
+	if fire {
+		action()
+	}
+	return nil
+}
+
+// TestAWSBehaviourTargetGroupWithoutListener covers a target group whose listener is created in
+// the same apply as the deployment (DESIGN.md §5.3): CreateService fails with "does not have an
+// associated load balancer" while no listener forwards to the group; a listener forwarding to it
+// is created a (virtual) second after that failure, and the engine's retry creates the service,
+// which serves behind the group.
+func TestAWSBehaviourTargetGroupWithoutListener(t *testing.T) {
+	t.Parallel()
+	e := newServingEnv(t, servingScale)
+	ctx := context.Background()
+	tgOut, err := e.elb.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{
+		Name: aws.String("late"), Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(80), VpcId: aws.String("vpc-ecslocal"), TargetType: elbtypes.TargetTypeEnumIp,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	late := aws.ToString(tgOut.TargetGroups[0].TargetGroupArn)
+	lbs, err := e.elb.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{Names: []string{"web"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lbArn := aws.ToString(lbs.LoadBalancers[0].LoadBalancerArn)
+	var listenerAt time.Time
+	hook := &clockHook{FakeClock: e.clock, action: func() {
+		listenerAt = e.now()
+		if _, err := e.elb.CreateListener(ctx, &elbv2.CreateListenerInput{
+			LoadBalancerArn: aws.String(lbArn), Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(8080),
+			DefaultActions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: aws.String(late)}},
+		}); err != nil {
+			t.Error(err)
+		}
+	}}
+	e.eng.Clock = hook
+	e.onLog("CreateService failed with an error that eventual consistency explains; retrying", func() {
+		hook.fireAt(e.now().Add(time.Second))
+	})
+	m := e.mark()
+	res, err := e.eng.Deploy(ctx, servingConfig(e.registerServingTD(elbHealthy, nil), 4, late), deploy.State{})
+	if err != nil {
+		e.logSteps()
+		t.Fatalf("deployment behind a target group whose listener came a second later: %v", err)
+	}
+	if res.Current.Name != "web__1" || res.Rollout.Status != deploy.RolloutSucceeded {
+		t.Fatalf("current %+v, rollout %+v", res.Current, res.Rollout)
+	}
+	calls, at := e.createServiceCalls(m)
+	if want := []string{"web__1 InvalidParameterException", "web__1 "}; !slices.Equal(calls, want) {
+		t.Fatalf("CreateService calls (service error) %q, want %q", calls, want)
+	}
+	if listenerAt.IsZero() || listenerAt.Sub(at[0]) != time.Second || at[1].Before(listenerAt) {
+		t.Errorf("CreateService failed at %s, the listener came at %s, the retry at %s; want the listener a second after the failure and the retry after it", at[0], listenerAt, at[1])
+	}
+	if e.logged(rollbackBegins) {
+		t.Errorf("the engine began a rollback")
+	}
+	if got := e.live("web__1"); got["web__1"] != [2]int{4, 4} {
+		t.Errorf("live desired/running %v, want web__1 at 4", got)
+	}
+	th, err := e.elb.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(late)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	healthy := 0
+	for _, d := range th.TargetHealthDescriptions {
+		if d.TargetHealth != nil && d.TargetHealth.State == elbtypes.TargetHealthStateEnumHealthy {
+			healthy++
+		}
+	}
+	if healthy != 4 {
+		t.Errorf("%d healthy targets in the late target group, want web__1's 4", healthy)
+	}
+}
+
 // TestAWSBehaviourDestroyThenCreate covers a name that stays DRAINING after its service is
 // deleted (DESIGN.md §10.5): behind a target group with a 3 s deregistration delay, Delete
 // returns only once both services are INACTIVE, so the create of the same deployment that
 // follows at once gets web__1 again; and that create, a new run, sends a client token of its
-// own.
+// own. It runs without and with a 2 s consistency lag (DESIGN.md §5.3): with the lag, every
+// service the deployments and the create make is MISSING from DescribeServices for 2 s, the
+// new web__1 included, and nothing is refused or rolled back.
 func TestAWSBehaviourDestroyThenCreate(t *testing.T) {
 	t.Parallel()
-	e := newServingEnv(t, servingScale) // deregistration delay 300 s × 0.01
-	tg := e.tgArn("web")
-	tokens := e.recordTokens()
-	cfg := servingConfig(e.registerServingTD(elbHealthy, nil), 4, tg)
-	first := e.mustDeploy(cfg, deploy.State{})
-	st := e.mustDeploy(servingConfig(e.registerServingTD(elbHealthy, nil), 4, tg), first)
+	for _, lag := range []time.Duration{0, 2 * time.Second} {
+		t.Run(fmt.Sprintf("consistency lag %s", lag), func(t *testing.T) {
+			t.Parallel()
+			e := newServingEnv(t, servingScale) // deregistration delay 300 s × 0.01
+			e.withLag(lag)
+			tg := e.tgArn("web")
+			tokens := e.recordTokens()
+			cfg := servingConfig(e.registerServingTD(elbHealthy, nil), 4, tg)
+			first := e.mustDeploy(cfg, deploy.State{})
+			st := e.mustDeploy(servingConfig(e.registerServingTD(elbHealthy, nil), 4, tg), first)
 
-	m := e.mark()
-	began := e.now()
-	if err := e.eng.Delete(context.Background(), cfg, st); err != nil {
-		t.Fatalf("delete: %v", err)
-	}
-	returned := e.now()
-	if got := e.statuses("web__1", "web__2"); got["web__1"] != "INACTIVE" || got["web__2"] != "INACTIVE" {
-		t.Fatalf("when Delete returned: %v, want both INACTIVE", got)
-	}
-	// The deleted services were DRAINING for the deregistration delay, and Delete waited.
-	var draining, inactive time.Time
-	for _, te := range e.srv.Timeline()[m.timeline:] {
-		if te.Service == "web__2" && te.Status == "DRAINING" && draining.IsZero() {
-			draining = te.Time
-		}
-		if te.Service == "web__2" && te.Status == "INACTIVE" && inactive.IsZero() {
-			inactive = te.Time
-		}
-	}
-	if draining.IsZero() || inactive.Sub(draining) < 2500*time.Millisecond {
-		t.Errorf("web__2 DRAINING at %s, INACTIVE at %s (from the delete); want it to drain for the 3 s deregistration delay", draining.Sub(began), inactive.Sub(began))
-	}
-	if returned.Before(inactive) {
-		t.Errorf("Delete returned %s before web__2 was INACTIVE", inactive.Sub(returned))
-	}
+			m := e.mark()
+			began := e.now()
+			if err := e.eng.Delete(context.Background(), cfg, st); err != nil {
+				t.Fatalf("delete: %v", err)
+			}
+			returned := e.now()
+			if got := e.statuses("web__1", "web__2"); got["web__1"] != "INACTIVE" || got["web__2"] != "INACTIVE" {
+				t.Fatalf("when Delete returned: %v, want both INACTIVE", got)
+			}
+			// The deleted services were DRAINING for the deregistration delay, and Delete waited.
+			var draining, inactive time.Time
+			for _, te := range e.srv.Timeline()[m.timeline:] {
+				if te.Service == "web__2" && te.Status == "DRAINING" && draining.IsZero() {
+					draining = te.Time
+				}
+				if te.Service == "web__2" && te.Status == "INACTIVE" && inactive.IsZero() {
+					inactive = te.Time
+				}
+			}
+			if draining.IsZero() || inactive.Sub(draining) < 2500*time.Millisecond {
+				t.Errorf("web__2 DRAINING at %s, INACTIVE at %s (from the delete); want it to drain for the 3 s deregistration delay", draining.Sub(began), inactive.Sub(began))
+			}
+			if returned.Before(inactive) {
+				t.Errorf("Delete returned %s before web__2 was INACTIVE", inactive.Sub(returned))
+			}
 
-	m = e.mark()
-	res, err := e.eng.Deploy(context.Background(), cfg, deploy.State{})
-	if err != nil {
-		t.Fatalf("create right after the delete: %v", err)
+			m = e.mark()
+			began = e.now()
+			res, err := e.eng.Deploy(context.Background(), cfg, deploy.State{})
+			if err != nil {
+				e.logSteps()
+				t.Fatalf("create right after the delete: %v", err)
+			}
+			if res.Current.Name != "web__1" || res.Rollout.Status != deploy.RolloutSucceeded {
+				t.Errorf("the create made %s (rollout %+v), want web__1 (the name is free again) and a rollout that succeeded", res.Current.Name, res.Rollout)
+			}
+			if calls, _ := e.createServiceCalls(m); !slices.Equal(calls, []string{"web__1 "}) {
+				t.Errorf("CreateService calls (service error) %q, want one create of web__1 that succeeded", calls)
+			}
+			// With the lag, the new web__1 was MISSING for 2 s and the create waited it out.
+			if took := e.now().Sub(began); took < lag {
+				t.Errorf("the create took %s, less than the %s lag: ecslocal's lag was not in effect", took, lag)
+			}
+			if e.logged(rollbackBegins) {
+				t.Errorf("the engine began a rollback")
+			}
+			if got := e.live("web__1"); got["web__1"] != [2]int{4, 4} {
+				t.Errorf("live desired/running %v, want web__1 at 4", got)
+			}
+			got := tokens.all()
+			var web1 []string
+			for _, tk := range got {
+				if name, tok, _ := strings.Cut(tk, " "); name == "web__1" {
+					web1 = append(web1, tok)
+				}
+			}
+			if len(web1) != 2 || web1[0] == web1[1] {
+				t.Errorf("client tokens of the two creates of web__1 %q, want two different tokens", web1)
+			}
+		})
 	}
-	if res.Current.Name != "web__1" {
-		t.Errorf("the create made %s, want web__1 (the name is free again)", res.Current.Name)
+}
+
+// TestAWSBehaviourAvailabilityZoneRebalancing covers service.availability_zone_rebalancing
+// (DESIGN.md §7.3): the created services of a first deployment and of a new revision get what the
+// configuration says, DISABLED; without it, ECS's default, ENABLED. ECS does not rebalance a
+// service whose rebalancing is DISABLED.
+func TestAWSBehaviourAvailabilityZoneRebalancing(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		setting string
+		want    types.AvailabilityZoneRebalancing
+	}{
+		{"", types.AvailabilityZoneRebalancingEnabled},
+		{"DISABLED", types.AvailabilityZoneRebalancingDisabled},
+		{"ENABLED", types.AvailabilityZoneRebalancingEnabled},
 	}
-	if w := e.writesSince(m); !slices.Contains(w, "ecs:CreateService web__1") {
-		t.Errorf("writes %q, want a CreateService of web__1 that succeeded", w)
-	}
-	got := tokens.all()
-	var web1 []string
-	for _, tk := range got {
-		if name, tok, _ := strings.Cut(tk, " "); name == "web__1" {
-			web1 = append(web1, tok)
-		}
-	}
-	if len(web1) != 2 || web1[0] == web1[1] {
-		t.Errorf("client tokens of the two creates of web__1 %q, want two different tokens", web1)
+	for _, tc := range cases {
+		t.Run(fmt.Sprintf("availability_zone_rebalancing %q", tc.setting), func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			config := func(td string) deploy.Config {
+				cfg := fargateConfig(td, false)
+				cfg.Phases[1].BakeTime = 0
+				cfg.Service.AvailabilityZoneRebalancing = tc.setting
+				return cfg
+			}
+			m := e.mark()
+			st := e.mustDeploy(config(e.registerFargateTD("healthy")), deploy.State{})
+			e.mustDeploy(config(e.registerFargateTD("healthy")), st)
+			out, err := e.ecs.DescribeServices(context.Background(), &ecs.DescribeServicesInput{Cluster: aws.String("prod"), Services: []string{"web__1", "web__2"}})
+			if err != nil || len(out.Services) != 2 {
+				t.Fatalf("describing web__1 and web__2: %v (%d found)", err, len(out.Services))
+			}
+			for _, svc := range out.Services {
+				if svc.AvailabilityZoneRebalancing != tc.want {
+					t.Errorf("%s has availabilityZoneRebalancing %q, want %q", aws.ToString(svc.ServiceName), svc.AvailabilityZoneRebalancing, tc.want)
+				}
+			}
+			if calls, _ := e.createServiceCalls(m); !slices.Equal(calls, []string{"web__1 ", "web__2 "}) {
+				t.Errorf("CreateService calls %q", calls)
+			}
+			_, err = e.srv.Rebalance("prod", "web__2", 1)
+			if disabled := tc.want == types.AvailabilityZoneRebalancingDisabled; disabled != (err != nil) {
+				t.Errorf("rebalancing web__2: %v; want it refused only when rebalancing is DISABLED", err)
+			}
+		})
 	}
 }
 
