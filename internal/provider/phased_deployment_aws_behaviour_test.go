@@ -117,9 +117,13 @@ func (e *accEnv) deploymentIDConfig(td, tg, id string) string {
 // deployment_id, behind a target group whose deregistration delay keeps a deleted service
 // DRAINING for 3 s (300 s under healthScale). Terraform destroys the old deployment, then
 // creates the new one: the destroy returns only once web__1 is INACTIVE, so the create gets the
-// name web__1 again, and no CreateService is refused.
+// name web__1 again, and no CreateService is refused. It runs with a 2 s consistency lag
+// (DESIGN.md §5.3): each new service, the re-created web__1 included, is MISSING from
+// DescribeServices and absent from ListServices for 2 s, and the apply waits through it.
 func TestAccPhasedDeployment_replacementReusesDrainingName(t *testing.T) {
+	const lag = 2 * time.Second
 	e := newAccEnv(t)
+	e.withConsistencyLag(lag)
 	tg := balanceAccEnv(e)
 	td := e.registerBalancedTD("healthy")
 	var m servingMark
@@ -151,13 +155,19 @@ func TestAccPhasedDeployment_replacementReusesDrainingName(t *testing.T) {
 						return fmt.Errorf("web__1 after the replacement: %+v, want ACTIVE, of deployment green, 4 running", s)
 					}
 					var creates []string
+					var created time.Time
 					for _, c := range e.srv.Calls()[m.calls:] {
 						if c.Action() == "ecs:CreateService" {
 							creates = append(creates, c.Resource+" "+c.ErrorCode)
+							created = c.Time
 						}
 					}
 					if !slices.Equal(creates, []string{"web__1 "}) {
 						return fmt.Errorf("CreateService calls (service, error) %q, want one create of web__1 that succeeded", creates)
+					}
+					// The new web__1 was MISSING for the lag, and the apply waited it out.
+					if took := time.Since(created); took < lag {
+						return fmt.Errorf("the apply ended %s after web__1 was created, within the %s lag: ecslocal's consistency lag was not in effect", took, lag)
 					}
 					// The old web__1 drained for the deregistration delay before the create.
 					var draining, inactive time.Time
