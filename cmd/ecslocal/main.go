@@ -52,7 +52,7 @@ func serve(args []string) error {
 	quiet := fs.Bool("quiet", false, "do not log one line per call")
 	region := fs.String("region", "us-east-1", "region of the ARNs of seeded resources and of unsigned requests")
 	timeScale := fs.Float64("time-scale", 1, "multiply every AWS-defined duration (health check intervals, deregistration delays, grace periods, container health check intervals and start periods) by this factor")
-	consistencyLag := fs.Duration("consistency-lag", 0, "how long new clusters and services stay invisible to DescribeClusters, ListClusters, DescribeServices and ListServices (the ECS API's eventual consistency)")
+	consistencyLag := fs.Duration("consistency-lag", 0, "how long new clusters and services stay invisible to DescribeClusters, ListClusters, DescribeServices and ListServices, and new clusters to CreateService, UpdateService and DeleteService, which answer ClusterNotFoundException (the ECS API's eventual consistency)")
 	freshAccount := fs.Bool("fresh-account", false, "behave as an account without ECS's service-linked role: the first CreateService fails once with \"Unable to assume the service linked role\"")
 	if err := fs.Parse(args); err != nil {
 		return err
