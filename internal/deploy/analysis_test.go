@@ -220,6 +220,9 @@ func TestAnalysis(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t)
+			// The bakes last 70 s of virtual time; the service is read once a second in them
+			// instead of every 50 ms, since the gates are read every 2 s anyway.
+			e.eng.Poll.Max = time.Second
 			prodTD, nextTD, a := c.arrange(e)
 			cfg := baseConfig(prodTD, 4)
 			bake(&cfg)
@@ -229,9 +232,6 @@ func TestAnalysis(t *testing.T) {
 			}
 			cfg.TaskDefinition, cfg.Analysis = nextTD, a
 			a.Interval = 2 * time.Second
-			// The bakes last 70 s of virtual time; the service is read once a second in them
-			// instead of every 50 ms, since the gates are read every 2 s anyway.
-			e.eng.Poll.Max = time.Second
 			m := e.mark()
 			res, err := e.eng.Deploy(context.Background(), cfg, st)
 			counts := e.countsSince(m)

@@ -60,7 +60,7 @@ const (
 	// matrixWorkers is how many runs of a matrix overlap. A run in virtual time keeps a core
 	// busy except while the SDK backs off before a retry, so a few more than the usual cores
 	// are enough.
-	matrixWorkers = 6
+	matrixWorkers = 3
 )
 
 // foreignService is a service in the cluster that is not this deployment's.
@@ -999,7 +999,10 @@ type transientFault struct {
 func TestTransientFaultMatrix(t *testing.T) {
 	t.Parallel()
 	for _, ro := range matrixRollouts {
-		t.Run(ro.name, func(t *testing.T) { transientFaultMatrix(t, ro) })
+		t.Run(ro.name, func(t *testing.T) {
+			t.Parallel()
+			transientFaultMatrix(t, ro)
+		})
 	}
 }
 
@@ -1124,7 +1127,10 @@ func servedCode(action, code string) string {
 func TestPersistentFaultMatrix(t *testing.T) {
 	t.Parallel()
 	for _, ro := range matrixRollouts {
-		t.Run(ro.name, func(t *testing.T) { persistentFaultMatrix(t, ro) })
+		t.Run(ro.name, func(t *testing.T) {
+			t.Parallel()
+			persistentFaultMatrix(t, ro)
+		})
 	}
 }
 
