@@ -45,13 +45,13 @@ func (e *accEnv) noWritesSince(mark *int) func(*terraform.State) error {
 	}
 }
 
-// TestAccPhasedDeployment_autoScalingMoveThenScalingChange: auto scaling moved production from 5
+// TestAccPhasedDeployment_autoScalingMoveThenScalingChange: auto scaling moved production from 4
 // to 7, then only the target tracking policy changes. The plan must not promise the count it
 // cannot know; apply records the live one.
 func TestAccPhasedDeployment_autoScalingMoveThenScalingChange(t *testing.T) {
 	e := newAccEnv(t)
 	withTarget := func(target int) string {
-		return e.config(deploymentConfig("web:1", 5, fmt.Sprintf(`
+		return e.config(deploymentConfig("web:1", 4, fmt.Sprintf(`
   auto_scaling {
     min_capacity = 2
     max_capacity = 10
@@ -67,7 +67,7 @@ func TestAccPhasedDeployment_autoScalingMoveThenScalingChange(t *testing.T) {
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             e.checkDestroyed,
 		Steps: []resource.TestStep{
-			{Config: withTarget(60), Check: e.expectOwned(map[string][2]int{"web__1": {5, 5}})},
+			{Config: withTarget(60), Check: e.expectOwned(map[string][2]int{"web__1": {4, 4}})},
 			{
 				PreConfig: e.autoScale("web__1", 7),
 				Config:    withTarget(70),
