@@ -205,7 +205,10 @@ func scaledIn(t types.Task) bool {
 }
 
 // revisionFailure reports whether a stopped task failed for reasons of its own revision, by
-// its stop code ("Amazon ECS stopped task error messages"): an essential container exited, the
+// its stop code ("Amazon ECS stopped task error codes",
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stopped-task-error-codes.html;
+// task retirement: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-maintenance.html):
+// an essential container exited, the
 // task failed to start (including an image that could not be pulled), or ECS stopped it for
 // failing its load balancer or container health checks. Fargate Spot interruptions
 // (SpotInterruption), task retirement and maintenance (TerminationNotice), Availability Zone

@@ -652,7 +652,8 @@ func (s *Server) checkHealth(svc *service, tk *task, at time.Time) {
 // beginStop starts stopping a task at t: a PENDING one is STOPPED at once; a RUNNING one behind a
 // load balancer is deregistered from its target groups and stays DEACTIVATING while its targets
 // drain (the longest deregistration delay of its groups), then STOPPING for the stop delay ("Amazon
-// ECS task lifecycle": DEACTIVATING, then STOPPING); any other RUNNING one keeps running for the
+// ECS task lifecycle", https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-lifecycle-explanation.html:
+// DEACTIVATING, then STOPPING); any other RUNNING one keeps running for the
 // stop delay. It returns the target groups it deregistered targets from.
 func (s *Server) beginStop(c *cluster, svc *service, tk *task, t time.Time, reason string) []*targetGroup {
 	tk.desiredStatus = "STOPPED"
