@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/phased-ecs/terraform-provider-ecs/internal/deploy"
+	"github.com/phased-ecs/terraform-provider-ecs/internal/ecslocal"
 )
 
 // putStepPolicy creates a step scaling policy on a service, as someone outside Terraform would.
@@ -165,6 +167,70 @@ func TestHandOver(t *testing.T) {
 		}
 		if v, ok := e.tags("web__1")[deploy.SuspendedTag]; ok {
 			t.Errorf("web__1 still carries %s = %q", deploy.SuspendedTag, v)
+		}
+	})
+
+	t.Run("production a person scaled above its auto scaling maximum keeps that count through a rolled-back rollout: suspending and resuming its target name no range", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t)
+		cfg := func(td string) deploy.Config {
+			c := baseConfig(td, 2)
+			c.AutoScaling = &deploy.AutoScaling{Min: 1, Max: 2, TargetTracking: cpu60().TargetTracking}
+			return c
+		}
+		st := e.mustDeploy(cfg(tdHealthy1), deploy.State{})
+		if _, err := e.ecs.UpdateService(context.Background(), &ecs.UpdateServiceInput{Cluster: aws.String("prod"), Service: aws.String("web__1"), DesiredCount: aws.Int32(3)}); err != nil {
+			t.Fatal(err)
+		}
+		e.await(startDelay, "web__1 running 3 tasks", func() bool { return e.live("web__1")["web__1"] == [2]int{3, 3} })
+		m := e.mark()
+		_, err := e.eng.Deploy(context.Background(), cfg(tdCrash), st)
+		if re := rolloutError(t, err); !re.RolledBack || re.Production != "web__1 at 3 tasks" {
+			t.Fatalf("rolled back %v, production %q; want a rollback to web__1 at 3 tasks", re.RolledBack, re.Production)
+		}
+		// Application Auto Scaling would move the count into 1–2 after an update that names the
+		// range; the engine's name none, so nothing does.
+		e.clock.Advance(10 * time.Second)
+		if got := e.live("web__1")["web__1"]; got != [2]int{3, 3} {
+			t.Errorf("web__1 at %v after the rollback, want the 3 tasks it had", got)
+		}
+		e.checkCapacity(m, 3, "web__1", "web__3")
+		if got := e.scaling("web__1"); got == nil || got.Min != 1 || got.Max != 2 || got.Suspended != "" {
+			t.Errorf("web__1's auto scaling after the rollback %+v, want 1–2, resumed", got)
+		}
+	})
+
+	t.Run("a target deregistered outside during a rollout that rolls back is registered again with the range it had", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t)
+		cfg := func(td string) deploy.Config {
+			c := baseConfig(td, 4)
+			c.AutoScaling = cpu60()
+			return c
+		}
+		st := e.mustDeploy(cfg(tdHealthy1), deploy.State{})
+		gone := false
+		e.holdResponse(func(c ecslocal.Call) bool {
+			if c.Action() == "ecs:CreateService" && !gone {
+				gone = true
+				if _, err := e.aas.DeregisterScalableTarget(context.Background(), &applicationautoscaling.DeregisterScalableTargetInput{
+					ServiceNamespace: aastypes.ServiceNamespaceEcs, ResourceId: aws.String("service/prod/web__1"),
+					ScalableDimension: aastypes.ScalableDimensionECSServiceDesiredCount,
+				}); err != nil {
+					t.Error(err)
+				}
+			}
+			return false
+		})
+		_, err := e.eng.Deploy(context.Background(), cfg(tdCrash), st)
+		if re := rolloutError(t, err); !re.RolledBack || !slices.Contains(re.RollbackSteps, "auto scaling (2–10) of web__1 resumed") {
+			t.Fatalf("rolled back %v, steps %q; want a rollback that resumes web__1's auto scaling", re.RolledBack, re.RollbackSteps)
+		}
+		if !gone {
+			t.Fatal("the target was never deregistered")
+		}
+		if got := e.scaling("web__1"); got == nil || got.Min != 2 || got.Max != 10 || got.Suspended != "" {
+			t.Errorf("web__1's auto scaling after the rollback %+v, want 2–10 registered again, not suspended", got)
 		}
 	})
 

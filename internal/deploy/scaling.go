@@ -362,16 +362,24 @@ func (r *run) suspendScaling(ctx context.Context, svc *liveService, s *scalingSe
 }
 
 // liftSuspension gives a service's scalable target back the suspension it had before the
-// rollout, then removes the SuspendedTag. A target that is gone is registered again with the
-// captured range.
+// rollout, then removes the SuspendedTag. Only the suspended state is sent: the range was never
+// changed, and an update that names a range makes Application Auto Scaling move the count into
+// it, which would undo a count a person set outside it, that the rollout kept and a rollback
+// restored. A target that is gone (the update is refused: a new target needs its range) is
+// registered again with the captured range.
 func (r *run) liftSuspension(ctx context.Context, name, arn string, captured *scalingSettings) error {
 	if captured != nil {
-		_, err := r.e.AutoScaling.RegisterScalableTarget(ctx, &applicationautoscaling.RegisterScalableTargetInput{
+		in := &applicationautoscaling.RegisterScalableTargetInput{
 			ServiceNamespace: aastypes.ServiceNamespaceEcs, ResourceId: aws.String(resourceID(r.cluster, name)),
 			ScalableDimension: aastypes.ScalableDimensionECSServiceDesiredCount,
-			MinCapacity:       aws.Int32(int32(captured.Min)), MaxCapacity: aws.Int32(int32(captured.Max)),
-			SuspendedState: resumed(captured.Suspended),
-		})
+			SuspendedState:    resumed(captured.Suspended),
+		}
+		_, err := r.e.AutoScaling.RegisterScalableTarget(ctx, in)
+		var ve *aastypes.ValidationException
+		if errors.As(err, &ve) {
+			in.MinCapacity, in.MaxCapacity = aws.Int32(int32(captured.Min)), aws.Int32(int32(captured.Max))
+			_, err = r.e.AutoScaling.RegisterScalableTarget(ctx, in)
+		}
 		if err != nil {
 			return fmt.Errorf("resuming the auto scaling of %s: %w", name, err)
 		}

@@ -133,7 +133,8 @@ func (s *Server) registerScalableTarget(rc *reqCtx, body []byte) (any, *apiError
 		return nil, errf(codeValidation, "ECS service doesn't exist: %s", in.ResourceID)
 	}
 	tg := s.targets[in.ResourceID]
-	if tg == nil {
+	isNew := tg == nil
+	if isNew {
 		if in.MinCapacity == nil || in.MaxCapacity == nil {
 			return nil, errf(codeValidation, "MinCapacity and MaxCapacity are required when registering a new scalable target.")
 		}
@@ -177,12 +178,19 @@ func (s *Server) registerScalableTarget(rc *reqCtx, body []byte) (any, *apiError
 		}
 	}
 	s.targets[in.ResourceID] = tg
-	// Registration moves the current capacity into the new range, as a scaling activity:
-	// Application Auto Scaling "also initiates scaling activities when you modify the maximum or
-	// minimum size of the scalable target" ("Scaling activities for Application Auto Scaling",
-	// https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-scaling-activities.html).
-	// The activity is InProgress until it completes clampDelay later (scheduled_actions.go).
-	s.clampLaterLocked(tg, svc.desired, rc.now)
+	// Registering a target, or changing its range, moves the current capacity into the range, as
+	// a scaling activity: Application Auto Scaling "also initiates scaling activities when you
+	// modify the maximum or minimum size of the scalable target" ("Scaling activities for
+	// Application Auto Scaling",
+	// https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-scaling-activities.html),
+	// and a new registration "changes the resource's current capacity to a value that is inside of
+	// this range" (RegisterScalableTarget API reference). An update that names neither capacity
+	// (a suspension, say) modifies no range and starts no activity: "Any parameters that you
+	// don't specify are not changed by this update request". The activity is InProgress until it
+	// completes clampDelay later (scheduled_actions.go).
+	if isNew || in.MinCapacity != nil || in.MaxCapacity != nil {
+		s.clampLaterLocked(tg, svc.desired, rc.now)
+	}
 	return map[string]any{"ScalableTargetARN": tg.arn}, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	aas "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
 	aatypes "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
 	"github.com/phased-ecs/terraform-provider-ecs/internal/ecslocal"
 )
@@ -482,6 +483,35 @@ func TestAutoScaling_DelayedClamp(t *testing.T) {
 		if got := e.webActivities(t); len(got) != 0 {
 			t.Fatalf("activities %q", got)
 		}
+	})
+
+	t.Run("an update that names no capacity (a suspension) leaves a count outside the range, and one that names a capacity moves it in", func(t *testing.T) {
+		e := aasEnv(t)
+		e.aasRegister(t, "web__1", 1, 2)
+		e.clock.Advance(aasClampDelay)
+		// A person scales the service above the range's maximum.
+		if _, err := e.ecs.UpdateService(opsCtx, &ecs.UpdateServiceInput{Cluster: aws.String("prod"), Service: aws.String("web__1"), DesiredCount: aws.Int32(5)}); err != nil {
+			t.Fatal(err)
+		}
+		register := func(in *aas.RegisterScalableTargetInput) {
+			t.Helper()
+			in.ServiceNamespace, in.ScalableDimension = aatypes.ServiceNamespaceEcs, aatypes.ScalableDimensionECSServiceDesiredCount
+			in.ResourceId = aws.String("service/prod/web__1")
+			if _, err := e.aas.RegisterScalableTarget(opsCtx, in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		register(&aas.RegisterScalableTargetInput{SuspendedState: &aatypes.SuspendedState{
+			DynamicScalingInSuspended: aws.Bool(true), DynamicScalingOutSuspended: aws.Bool(true), ScheduledScalingSuspended: aws.Bool(true),
+		}})
+		register(&aas.RegisterScalableTargetInput{SuspendedState: &aatypes.SuspendedState{}})
+		e.clock.Advance(aasClampDelay)
+		if got := e.describe(t, "web__1").DesiredCount; got != 5 {
+			t.Fatalf("desired %d after updates of the suspended state only, want the 5 a person set", got)
+		}
+		register(&aas.RegisterScalableTargetInput{MaxCapacity: aws.Int32(2)})
+		e.clock.Advance(aasClampDelay)
+		e.wantWeb(t, 1, 2, 2)
 	})
 
 	t.Run("the delay is scaled by the time scale", func(t *testing.T) {
