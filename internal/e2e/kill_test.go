@@ -175,7 +175,9 @@ var rolloutWrites = []string{
 
 // trigger is where in a rollout a signal is sent: at the k-th write call (after ecslocal
 // applied it, before its response leaves: the provider never learns it succeeded), or at the
-// first read call after the k-th write (its response received: the provider is waiting).
+// first call after the k-th write: a read (its response received: the provider is waiting), or,
+// when the provider writes again without reading first, that (k+1)-th write, before its
+// response.
 type trigger struct {
 	k         int
 	afterRead bool
@@ -210,7 +212,7 @@ func (e *env) arm(tr trigger, fire func(ecslocal.Call)) *atomic.Bool {
 			}
 		}
 		last := calls[len(calls)-1]
-		hit := kthSeq >= 0 && (!tr.afterRead && last.Seq == kthSeq || tr.afterRead && last.Seq > kthSeq && !last.Write)
+		hit := kthSeq >= 0 && (!tr.afterRead && last.Seq == kthSeq || tr.afterRead && last.Seq > kthSeq)
 		if hit {
 			once.Do(func() {
 				fired.Store(true)
@@ -303,7 +305,9 @@ func killAndResume(t *testing.T, v rolloutVariant, triggers []trigger, names []s
 		w.write(v.config(e.url, v.newTD, tg))
 		mark, seq := e.timelineMark(), e.lastSeq()
 		var p atomic.Pointer[proc]
-		fired := e.arm(tr, func(ecslocal.Call) {
+		var at atomic.Pointer[ecslocal.Call] // the call the kill came at
+		fired := e.arm(tr, func(c ecslocal.Call) {
+			at.Store(&c)
 			// The response is written only once the whole group is dead: the provider never
 			// learns the outcome of a write it was killed at.
 			p.Load().killGroup()
@@ -319,6 +323,10 @@ func killAndResume(t *testing.T, v rolloutVariant, triggers []trigger, names []s
 		n.signals.Add(1)
 		if alive := p.Load().groupGone(5 * time.Second); len(alive) > 0 {
 			t.Fatalf("processes of the killed group still alive: %v", alive)
+		}
+		if tr.afterRead && at.Load().Write {
+			// No read came between the k-th write and the next: the kill came at that one.
+			k++
 		}
 		if got := e.writesAfter(seq); !reflect.DeepEqual(got, rolloutWrites[:k]) {
 			t.Fatalf("the killed apply wrote %q, want %q; its output:\n%s", got, rolloutWrites[:k], tail(out))
