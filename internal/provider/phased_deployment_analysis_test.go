@@ -193,7 +193,7 @@ type gateCase struct {
 // c.badTD as web__3, which the gates fail and roll back in reverse order to web__2.
 func testAccGate(t *testing.T, e *accEnv, c gateCase) {
 	config := func(td, service string) string {
-		return e.config(deploymentConfig(td, 4, analysisPhases+c.analysis(service)))
+		return e.config(deploymentConfig(td, analysisPhases+c.analysis(service)))
 	}
 	before := func() {}
 	if c.beforeBad != nil {
@@ -204,7 +204,7 @@ func testAccGate(t *testing.T, e *accEnv, c gateCase) {
 		CheckDestroy:             e.checkDestroyed,
 		Steps: []resource.TestStep{
 			{
-				Config: e.config(deploymentConfig(c.oldTD, 4, analysisPhases)),
+				Config: e.config(deploymentConfig(c.oldTD, analysisPhases)),
 				ConfigStateChecks: []statecheck.StateCheck{
 					stateValue("planned_gates", knownvalue.ListExact([]knownvalue.Check{})),
 				},
@@ -399,7 +399,7 @@ func TestAccPhasedDeployment_analysisPreflight(t *testing.T) {
 	var mark int
 	markWrites := betweenPlanAndApply(func() { mark = e.writes() })
 	gated := func(td, alarm string) string {
-		return e.config(deploymentConfig(td, 4, analysisPhases+fmt.Sprintf(`
+		return e.config(deploymentConfig(td, analysisPhases+fmt.Sprintf(`
   analysis {
     alarm_names = [%q]
     interval    = "1s"
@@ -458,7 +458,7 @@ func TestAccPhasedDeployment_analysisPreflight(t *testing.T) {
 func TestAccPhasedDeployment_analysisImport(t *testing.T) {
 	e := newAccEnv(t)
 	e.putErrorsAlarm("web-5xx", "web", 1, 3600)
-	config := e.config(deploymentConfig("web:1", 4, analysisPhases+`
+	config := e.config(deploymentConfig("web:1", analysisPhases+`
   analysis {
     alarm_names = ["web-5xx"]
   }

@@ -164,17 +164,17 @@ func attrPath(p string) tfjsonpath.Path {
 }
 
 // deploymentConfig is ecs_phased_deployment web in cluster prod with the given task
-// definition and count; body holds the phase blocks and any other arguments.
-func deploymentConfig(td string, desired int, body string) string {
+// definition at 4 tasks; body holds the phase blocks and any other arguments.
+func deploymentConfig(td string, body string) string {
 	return fmt.Sprintf(`
 resource "ecs_phased_deployment" "web" {
   cluster         = "prod"
   name            = "web"
   task_definition = %q
-  desired_count   = %d
+  desired_count   = 4
 %s
 }
-`, td, desired, body)
+`, td, body)
 }
 
 // waitRunning waits until a service runs n tasks, for setup done behind Terraform's back.

@@ -51,7 +51,7 @@ func (e *accEnv) noWritesSince(mark *int) func(*terraform.State) error {
 func TestAccPhasedDeployment_autoScalingMoveThenScalingChange(t *testing.T) {
 	e := newAccEnv(t)
 	withTarget := func(target int) string {
-		return e.config(deploymentConfig("web:1", 4, fmt.Sprintf(`
+		return e.config(deploymentConfig("web:1", fmt.Sprintf(`
   auto_scaling {
     min_capacity = 2
     max_capacity = 10
@@ -110,7 +110,7 @@ resource "ecs_phased_deployment" "web" {
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             e.checkDestroyed,
 		Steps: []resource.TestStep{
-			{Config: e.config(deploymentConfig("web:1", 4, "  phase { percent = 50 }\n  phase { percent = 100 }\n"))},
+			{Config: e.config(deploymentConfig("web:1", "  phase { percent = 50 }\n  phase { percent = 100 }\n"))},
 			{
 				Config: unset("web:1"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
@@ -144,7 +144,7 @@ resource "ecs_phased_deployment" "web" {
 func TestAccPhasedDeployment_autoScalingMoveBetweenPlanAndApply(t *testing.T) {
 	e := newAccEnv(t)
 	config := func(td string) string {
-		return e.config(deploymentConfig(td, 4, autoScalingBlockHCL+"  phase { percent = 50 }\n  phase { percent = 100 }\n"))
+		return e.config(deploymentConfig(td, autoScalingBlockHCL+"  phase { percent = 50 }\n  phase { percent = 100 }\n"))
 	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -181,7 +181,7 @@ func TestAccPhasedDeployment_autoScalingMoveBetweenPlanAndApply(t *testing.T) {
 // before any write, and the next plan shows what will happen now.
 func TestAccPhasedDeployment_stalePlanIsRefused(t *testing.T) {
 	e := newAccEnv(t)
-	config := func(td string) string { return e.config(deploymentConfig(td, 4, "")) }
+	config := func(td string) string { return e.config(deploymentConfig(td, "")) }
 	var mark int
 	markWrites := func() { mark = e.writes() }
 	resource.Test(t, resource.TestCase{

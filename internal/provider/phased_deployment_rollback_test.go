@@ -94,7 +94,7 @@ func testAccRollback(t *testing.T, rollbackBlock string, wantLate []string) {
 			{
 				// A revision whose tasks run, then crash, fails in phase 2.
 				PreConfig:   e.srv.ClearObservations,
-				Config:      e.config(deploymentConfig(crashLater, 4, lateFailurePhases+rollbackBlock)),
+				Config:      e.config(deploymentConfig(crashLater, lateFailurePhases+rollbackBlock)),
 				ExpectError: wrapped("Deployment Rolled Back", "revision 3 (web__3) failed in phase 2"),
 			},
 			{

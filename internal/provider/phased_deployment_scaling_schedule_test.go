@@ -191,7 +191,7 @@ func scheduledActionPath(name string) tfjsonpath.Path {
 // import are empty.
 func TestAccPhasedDeployment_scheduledScalingFollowsTheRevision(t *testing.T) {
 	e := newAccEnv(t)
-	config := func(td string) string { return e.config(deploymentConfig(td, 4, scheduledScalingHCL)) }
+	config := func(td string) string { return e.config(deploymentConfig(td, scheduledScalingHCL)) }
 	none := liveScaling{}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -245,7 +245,7 @@ func TestAccPhasedDeployment_unmanagedScheduledAction(t *testing.T) {
 	withDiscard := func(td string, discard bool) string {
 		block := strings.Replace(scheduledScalingHCL, "    max_capacity = 10\n",
 			fmt.Sprintf("    max_capacity = 10\n    discard_unmanaged = %v\n", discard), 1)
-		return e.config(deploymentConfig(td, 4, block))
+		return e.config(deploymentConfig(td, block))
 	}
 	addOutside := func() {
 		_, err := e.scalingClient().PutScheduledAction(context.Background(), &applicationautoscaling.PutScheduledActionInput{
@@ -389,7 +389,7 @@ func TestAccPhasedDeployment_scalingValidation(t *testing.T) {
 func TestAccPhasedDeployment_scheduledActionSurvives(t *testing.T) {
 	e := newAccEnv(t)
 	td4, td5 := e.registerTaskDefinition("healthy"), e.registerTaskDefinition("healthy")
-	config := func(td string) string { return e.config(deploymentConfig(td, 4, scheduledScalingHCL)) }
+	config := func(td string) string { return e.config(deploymentConfig(td, scheduledScalingHCL)) }
 	onlyOn := func(prod string, others ...string) func(*terraform.State) error {
 		want := map[string]liveScaling{prod: wantScheduledScaling}
 		for _, o := range others {
@@ -436,7 +436,7 @@ func TestAccPhasedDeployment_unmanagedStepPolicy(t *testing.T) {
 	withDiscard := func(td string, discard bool) string {
 		block := strings.Replace(scheduledScalingHCL, "    max_capacity = 10\n",
 			fmt.Sprintf("    max_capacity = 10\n    discard_unmanaged = %v\n", discard), 1)
-		return e.config(deploymentConfig(td, 4, block))
+		return e.config(deploymentConfig(td, block))
 	}
 	addStepPolicy := func() {
 		_, err := e.scalingClient().PutScalingPolicy(context.Background(), &applicationautoscaling.PutScalingPolicyInput{
@@ -489,7 +489,7 @@ func TestAccPhasedDeployment_unmanagedStepPolicy(t *testing.T) {
 // the plan after is empty (DESIGN.md §5.6.1).
 func TestAccPhasedDeployment_leftSuspensionIsLifted(t *testing.T) {
 	e := newAccEnv(t)
-	config := e.config(deploymentConfig("web:1", 4, scheduledScalingHCL))
+	config := e.config(deploymentConfig("web:1", scheduledScalingHCL))
 	leaveSuspended := func() {
 		ctx := context.Background()
 		arn := "arn:aws:ecs:us-east-1:000000000000:service/prod/web__1"

@@ -61,7 +61,7 @@ func (e *accEnv) autoScale(name string, n int) func() {
 func TestAccPhasedDeployment_autoScaling(t *testing.T) {
 	e := newAccEnv(t)
 	config := func(td string) string {
-		return e.config(deploymentConfig(td, 4, autoScalingBlockHCL))
+		return e.config(deploymentConfig(td, autoScalingBlockHCL))
 	}
 	scaled := func(td string) string {
 		return e.config(fmt.Sprintf(`
