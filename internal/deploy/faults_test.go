@@ -117,6 +117,8 @@ func (ro matrixRollout) prepare(e *env) string {
 	cfg := e.srv.CurrentConfig()
 	cfg.TimeScale = balancedScale
 	e.srv.Configure(cfg)
+	// Polls in proportion to the scaled durations: a health check every 300 ms.
+	e.eng.Poll = deploy.PollConfig{Initial: 20 * time.Millisecond, Max: 100 * time.Millisecond}
 	if err := e.srv.ApplySeed(ecslocal.Seed{LoadBalancers: []ecslocal.SeedLoadBalancer{{
 		Name: "front", TargetGroups: []ecslocal.SeedTargetGroup{{Name: "web", Port: balancedPort, TargetType: "ip"}},
 	}}}); err != nil {
