@@ -203,12 +203,7 @@ func TestHandOver(t *testing.T) {
 	t.Run("a target deregistered outside during a rollout that rolls back is registered again with the range it had", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t)
-		cfg := func(td string) deploy.Config {
-			c := baseConfig(td, 4)
-			c.AutoScaling = cpu60()
-			return c
-		}
-		st := e.mustDeploy(cfg(tdHealthy1), deploy.State{})
+		st := e.mustDeploy(withScaling(tdHealthy1), deploy.State{})
 		gone := false
 		e.holdResponse(func(c ecslocal.Call) bool {
 			if c.Action() == "ecs:CreateService" && !gone {
@@ -222,7 +217,7 @@ func TestHandOver(t *testing.T) {
 			}
 			return false
 		})
-		_, err := e.eng.Deploy(context.Background(), cfg(tdCrash), st)
+		_, err := e.eng.Deploy(context.Background(), withScaling(tdCrash), st)
 		if re := rolloutError(t, err); !re.RolledBack || !slices.Contains(re.RollbackSteps, "auto scaling (2–10) of web__1 resumed") {
 			t.Fatalf("rolled back %v, steps %q; want a rollback that resumes web__1's auto scaling", re.RolledBack, re.RollbackSteps)
 		}

@@ -135,6 +135,9 @@ func (s *Server) registerScalableTarget(rc *reqCtx, body []byte) (any, *apiError
 	tg := s.targets[in.ResourceID]
 	isNew := tg == nil
 	if isNew {
+		// MinCapacity and MaxCapacity: "This parameter is required if you are registering a
+		// scalable target" (https://docs.aws.amazon.com/autoscaling/application/APIReference/API_RegisterScalableTarget.html);
+		// a missing parameter is a ValidationException, the operation's error for bad input.
 		if in.MinCapacity == nil || in.MaxCapacity == nil {
 			return nil, errf(codeValidation, "MinCapacity and MaxCapacity are required when registering a new scalable target.")
 		}

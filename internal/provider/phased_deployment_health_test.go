@@ -77,7 +77,13 @@ func (e *accEnv) registerBalancedTDWith(labels map[string]string, hc *ecstypes.H
 
 // balancedConfig is webConfig (4 tasks in phases of 25, 50 and 100 %) behind target group tg.
 func (e *accEnv) balancedConfig(td, tg string) string {
-	return e.config(webConfig(td, 4, fmt.Sprintf(`
+	return e.config(webConfig(td, 4, balancedService(tg)))
+}
+
+// balancedService is the service block of awsvpc tasks in two subnets whose container web port
+// healthPort is behind target group tg.
+func balancedService(tg string) string {
+	return fmt.Sprintf(`
   service {
     network_configuration {
       subnets = ["subnet-a", "subnet-b"]
@@ -88,7 +94,7 @@ func (e *accEnv) balancedConfig(td, tg string) string {
       container_port   = %d
     }
   }
-`, tg, healthPort)))
+`, tg, healthPort)
 }
 
 // servingMark is a point on ecslocal's timeline and call log, taken by a step's PreConfig.
@@ -347,32 +353,14 @@ func TestAccPhasedDeployment_healthFailuresRolledBack(t *testing.T) {
 	sickContainer := e.registerBalancedTDWith(map[string]string{"ecslocal.elb-health": "healthy", "ecslocal.container-health": "unhealthy"}, hc)
 	soonUnhealthy := e.registerBalancedTD("unhealthy-after=1s")
 	baked := func(td string) string {
-		return e.config(fmt.Sprintf(`
-resource "ecs_phased_deployment" "web" {
-  cluster         = "prod"
-  name            = "web"
-  task_definition = %q
-  desired_count   = 4
-
+		return e.config(deploymentConfig(td, `
   phase { percent = 25 }
   phase {
     percent   = 50
     bake_time = "10s"
   }
   phase { percent = 100 }
-
-  service {
-    network_configuration {
-      subnets = ["subnet-a", "subnet-b"]
-    }
-    load_balancer {
-      target_group_arn = %q
-      container_name   = "web"
-      container_port   = %d
-    }
-  }
-}
-`, td, tg, healthPort))
+`+balancedService(tg)))
 	}
 	var m, m3 servingMark
 	resource.Test(t, resource.TestCase{
